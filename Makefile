@@ -1,0 +1,30 @@
+# The README's two commands: `make demo` and `make test`. Each sets up .venv on its own.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+EXTRAS := dev
+STAMP := $(VENV)/.installed-$(EXTRAS)
+
+.PHONY: demo test bench lint dot clean
+
+demo: $(STAMP) dot
+	$(BIN)/python demos/engine_demo.py
+
+test: $(STAMP) dot
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check micrograd_like tests demos
+	$(BIN)/ruff format --check micrograd_like tests demos
+
+dot:
+	@sh scripts/ensure-dot
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
+	touch $@
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis build dist
