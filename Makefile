@@ -2,8 +2,8 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-EXTRAS := dev
-STAMP := $(VENV)/.installed-$(EXTRAS)
+EXTRAS := dev,plot,tensorboard,bench
+STAMP := $(VENV)/.installed
 
 .PHONY: demo test bench lint dot clean
 

@@ -244,6 +244,21 @@ def _unary(method: str, on_float: Callable[[float], float]) -> Callable:
 
 
 _ln, _sin, _cos = _unary("log", math.log), _unary("sin", math.sin), _unary("cos", math.cos)
+_exp = _unary("exp", math.exp)
+
+
+def _logsumexp(*z: float) -> float:
+    """log(sum_i e^z_i), shifted by max(z) so it never overflows."""
+    if not z:
+        raise ValueError("logsumexp needs at least one input")
+    m = max(z)
+    return m + math.log(math.fsum(math.exp(zi - m) for zi in z))
+
+
+def _logsumexp_partials(*args) -> tuple:
+    """d/dz_i = e^(z_i - out) = softmax(z)_i (args end with the output)."""
+    out = args[-1]
+    return tuple(_exp(zi - out) for zi in args[:-1])
 
 
 _BUILTINS = (
@@ -260,6 +275,7 @@ _BUILTINS = (
     ("sin", math.sin, lambda x, out: (_cos(x),), 1, None, ()),
     ("cos", math.cos, lambda x, out: (-_sin(x),), 1, None, ()),
     ("linear", _linear, _linear_partials, None, ((-2.0, 2.0),) * 5, ()),
+    ("logsumexp", _logsumexp, _logsumexp_partials, None, ((-3.0, 3.0),) * 3, ()),
 )
 for _name, _fwd, _der, _arity, _domain, _kinks in _BUILTINS:
     define_op(_name, _fwd, _der, arity=_arity, domain=_domain, kinks=_kinks)
