@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import numpy as np
+
 __all__ = [
     "OPS",
     "Op",
@@ -74,7 +76,10 @@ class Op:
     ``forward(*floats) -> float`` computes the output; ``derivative(*inputs, out)``
     returns the tuple of local partials d(out)/d(input_i). ``inputs`` and ``out`` are
     floats on the fast path and Values when building a differentiable gradient, so the
-    rule must use arithmetic and Value methods only. ``domain`` gives, per input, the
+    rule must use arithmetic and Value methods only. ``vectorized``, when given, is the
+    forward on numpy arrays (no domain checks needed: a batched replay that produces a
+    non-finite number is redone sample by sample); with it, ``derivative`` must accept
+    arrays too. ``domain`` gives, per input, the
     interval that derivative tests sample from, and ``kinks`` the points where the op is
     not differentiable (tests check both sides).
     """
@@ -86,6 +91,7 @@ class Op:
     domain: tuple[tuple[float, float], ...] = ((-3.0, 3.0),)
     kinks: tuple[float, ...] = ()
     label: str = field(default="")
+    vectorized: Callable[..., np.ndarray] | None = None
 
     def __post_init__(self) -> None:
         if not self.label:
@@ -101,8 +107,7 @@ class Op:
             raise type(exc)(f"{self.name}: {exc}") from None
         except OverflowError:
             raise OverflowError(
-                f"{self.name} overflowed at {_describe(nodes)}: the result is too large "
-                "for a float"
+                f"{self.name} overflowed at {_describe(nodes)}: the result is too large for a float"
             ) from None
         if type(data) is not float:
             data = _to_float(data, f"the forward of op {self.name!r} returned a result that")
@@ -143,6 +148,7 @@ def define_op(
     arity: int | None = None,
     domain: Sequence[tuple[float, float]] | None = None,
     kinks: Sequence[float] = (),
+    vectorized: Callable[..., np.ndarray] | None = None,
 ) -> Op:
     """Declare a differentiable op and return it; call it with Values or numbers.
 
@@ -150,7 +156,8 @@ def define_op(
     partials, written with arithmetic and Value methods only so it also works on Values
     (for second derivatives). ``arity`` is read from ``forward``'s signature when omitted;
     ``domain`` (one ``(low, high)`` per input) and ``kinks`` tell the tests where to check
-    the derivative. Example, softplus(x) = log(1 + e^x) with
+    the derivative. ``vectorized`` optionally gives the forward on numpy arrays, which lets
+    ``fit`` replay graphs using the op over a whole batch. Example, softplus(x) = log(1 + e^x) with
     softplus'(x) = sigmoid(x) = 1 - e^-out::
 
         softplus = define_op("softplus", lambda x: math.log1p(math.exp(x)),
@@ -166,7 +173,15 @@ def define_op(
         arity = _arity_of(forward)
     if domain is None:
         domain = ((-3.0, 3.0),) * (arity or 1)
-    op = Op(name, forward, derivative, arity, tuple(tuple(d) for d in domain), tuple(kinks))
+    op = Op(
+        name,
+        forward,
+        derivative,
+        arity,
+        tuple(tuple(d) for d in domain),
+        tuple(kinks),
+        vectorized=vectorized,
+    )
     OPS[name] = op
     return op
 
@@ -189,8 +204,7 @@ def _checked_pow(base: float, exponent: float) -> float:
     """base ** exponent on reals; a complex or undefined result is refused."""
     if base < 0 and not float(exponent).is_integer():
         raise ValueError(
-            f"a negative base {base!r} with a non-integer exponent {exponent!r} "
-            "has no real result"
+            f"a negative base {base!r} with a non-integer exponent {exponent!r} has no real result"
         )
     if base == 0 and exponent < 0:
         raise ValueError(f"0 to a negative power ({exponent!r}) is undefined")
@@ -233,18 +247,24 @@ def _linear_partials(*args) -> tuple:
     return (*args[n : 2 * n], *args[:n], 1.0)
 
 
-def _sign(x) -> float:
-    return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
+def _elementwise(method: str, on_float: Callable[[float], float], on_array: Callable) -> Callable:
+    """One function for the three kinds of operand a derivative rule meets: a float (fast
+    path), a Value (differentiable gradients) and a numpy array (batched replay)."""
+
+    def apply(x):
+        if type(x) is float:
+            return on_float(x)
+        if type(x) is Value:
+            return getattr(x, method)()
+        return on_array(x)
+
+    return apply
 
 
-def _unary(method: str, on_float: Callable[[float], float]) -> Callable:
-    """Apply ``on_float`` to a float or the Value method of the same name to a Value,
-    so one derivative rule serves both the float and the differentiable path."""
-    return lambda x: getattr(x, method)() if type(x) is Value else on_float(x)
-
-
-_ln, _sin, _cos = _unary("log", math.log), _unary("sin", math.sin), _unary("cos", math.cos)
-_exp = _unary("exp", math.exp)
+_ln = _elementwise("log", math.log, np.log)
+_exp = _elementwise("exp", math.exp, np.exp)
+_sin = _elementwise("sin", math.sin, np.sin)
+_cos = _elementwise("cos", math.cos, np.cos)
 
 
 def _logsumexp(*z: float) -> float:
@@ -255,31 +275,71 @@ def _logsumexp(*z: float) -> float:
     return m + math.log(math.fsum(math.exp(zi - m) for zi in z))
 
 
+def _logsumexp_arrays(*z: np.ndarray) -> np.ndarray:
+    m = np.maximum.reduce(np.broadcast_arrays(*z))
+    return m + np.log(sum(np.exp(zi - m) for zi in z))
+
+
 def _logsumexp_partials(*args) -> tuple:
     """d/dz_i = e^(z_i - out) = softmax(z)_i (args end with the output)."""
     out = args[-1]
     return tuple(_exp(zi - out) for zi in args[:-1])
 
 
-_BUILTINS = (
-    # name, forward, derivative(*inputs, out), arity, domain, kinks
-    ("add", float.__add__, lambda a, b, out: (1.0, 1.0), 2, None, ()),
-    ("mul", float.__mul__, lambda a, b, out: (b, a), 2, None, ()),
-    ("pow", _value_pow, lambda a, b, out: (b * a ** (b - 1), out * _ln(a)), 2, ((0.2, 3.0), (-2.0, 2.0)), ()),
-    ("abs", abs, lambda x, out: (_sign(x),), 1, None, (0.0,)),
-    ("relu", lambda x: x if x > 0 else 0.0, lambda x, out: (1.0 if x > 0 else 0.0,), 1, None, (0.0,)),
-    ("tanh", math.tanh, lambda x, out: (1 - out * out,), 1, None, ()),
-    ("sigmoid", _sigmoid, lambda x, out: (out * (1 - out),), 1, None, ()),
-    ("exp", math.exp, lambda x, out: (out,), 1, None, ()),
-    ("log", _log, lambda x, out: (1 / x,), 1, ((0.05, 5.0),), ()),
-    ("sin", math.sin, lambda x, out: (_cos(x),), 1, None, ()),
-    ("cos", math.cos, lambda x, out: (-_sin(x),), 1, None, ()),
-    ("linear", _linear, _linear_partials, None, ((-2.0, 2.0),) * 5, ()),
-    ("logsumexp", _logsumexp, _logsumexp_partials, None, ((-3.0, 3.0),) * 3, ()),
+def _sigmoid_arrays(x: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+def _step(x):
+    """1 where x > 0 else 0: a float for floats and Values (constant), an array for arrays."""
+    return (x > 0) * 1.0
+
+
+def _sign(x):
+    return (x > 0) * 1.0 - (x < 0) * 1.0
+
+
+# The built-in ops: forward on floats, local partials (arithmetic only, so they also serve
+# Values and arrays), and the forward on numpy arrays used to replay a graph over a batch.
+define_op("add", float.__add__, lambda a, b, out: (1.0, 1.0), vectorized=operator.add)
+define_op("mul", float.__mul__, lambda a, b, out: (b, a), vectorized=operator.mul)
+define_op(
+    "pow",
+    _value_pow,
+    lambda a, b, out: (b * a ** (b - 1), out * _ln(a)),
+    domain=((0.2, 3.0), (-2.0, 2.0)),
+    vectorized=np.power,
 )
-for _name, _fwd, _der, _arity, _domain, _kinks in _BUILTINS:
-    define_op(_name, _fwd, _der, arity=_arity, domain=_domain, kinks=_kinks)
-del _name, _fwd, _der, _arity, _domain, _kinks
+define_op("abs", abs, lambda x, out: (_sign(x),), kinks=(0.0,), vectorized=np.abs)
+define_op(
+    "relu",
+    lambda x: x if x > 0 else 0.0,
+    lambda x, out: (_step(x),),
+    kinks=(0.0,),
+    vectorized=lambda x: np.maximum(x, 0.0),
+)
+define_op("tanh", math.tanh, lambda x, out: (1 - out * out,), vectorized=np.tanh)
+define_op("sigmoid", _sigmoid, lambda x, out: (out * (1 - out),), vectorized=_sigmoid_arrays)
+define_op("exp", math.exp, lambda x, out: (out,), vectorized=np.exp)
+define_op("log", _log, lambda x, out: (1 / x,), domain=((0.05, 5.0),), vectorized=np.log)
+define_op("sin", math.sin, lambda x, out: (_cos(x),), vectorized=np.sin)
+define_op("cos", math.cos, lambda x, out: (-_sin(x),), vectorized=np.cos)
+define_op(
+    "linear",
+    _linear,
+    _linear_partials,
+    arity=None,
+    domain=((-2.0, 2.0),) * 5,
+    vectorized=_linear,
+)
+define_op(
+    "logsumexp",
+    _logsumexp,
+    _logsumexp_partials,
+    arity=None,
+    domain=((-3.0, 3.0),) * 3,
+    vectorized=_logsumexp_arrays,
+)
 
 ADD, MUL, POW = OPS["add"], OPS["mul"], OPS["pow"]
 
@@ -300,6 +360,7 @@ def power_op(exponent: float) -> Op:
         domain,
         kinks,
         label=f"**{c:g}",
+        vectorized=lambda x: np.power(x, c),
     )
 
 
@@ -371,7 +432,7 @@ class Value:
         divisor = other.data if type(other) is Value else _to_float(other, "division")
         if divisor == 0:
             raise ZeroDivisionError(f"division by zero: {self.data!r} / 0")
-        return MUL(self, other ** -1 if type(other) is Value else 1.0 / divisor)
+        return MUL(self, other**-1 if type(other) is Value else 1.0 / divisor)
 
     def __rtruediv__(self, other: float) -> Value:
         if self.data == 0:
@@ -491,9 +552,7 @@ def topological_order(root: Value) -> list[Value]:
     return order
 
 
-def grad(
-    output: Value, inputs: Sequence[Value], create_graph: bool = False
-) -> list[Value]:
+def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> list[Value]:
     """d(output)/d(input) for each input, without touching any ``.grad``.
 
     With ``create_graph=True`` the gradients are built from Value operations, so they

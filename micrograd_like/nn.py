@@ -104,9 +104,7 @@ def as_inputs(x: object, nin: int) -> list:
     try:
         inputs = list(x)  # type: ignore[call-overload]
     except TypeError:
-        raise TypeError(
-            f"expected a sequence of {nin} input(s), got {type(x).__name__}"
-        ) from None
+        raise TypeError(f"expected a sequence of {nin} input(s), got {type(x).__name__}") from None
     if len(inputs) != nin:
         raise ValueError(f"expected {nin} input(s), got {len(inputs)}")
     return inputs

@@ -1,0 +1,262 @@
+"""Record a model's scalar graph once and replay it over a whole batch with numpy.
+
+``fit`` builds one scalar graph per sample; for a model whose graph does not depend on its
+input values (an MLP or a Sequential of layers) every sample's graph has the same shape.
+A :class:`Tape` traces that graph once, on placeholder inputs, and then evaluates each node
+on a numpy array holding its value for every sample of the batch. Backward applies the
+same local partials (the op table's rules evaluated on arrays) and sums each parameter's
+contributions over the batch, which is exactly the sum of the per-sample gradients.
+
+Neurons that read the same inputs are fused: their ``linear`` nodes become one matrix
+product ``Y = W X + b`` (forward) with ``dW = G X^T``, ``db = sum(G)``, ``dX = W^T G``
+(backward).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .engine import OPS, Op, Value, topological_order
+
+__all__ = ["Tape", "TapeNotApplicable"]
+
+_LINEAR = OPS["linear"]
+
+
+class TapeNotApplicable(Exception):
+    """The batched replay cannot be used here; the caller runs sample by sample."""
+
+
+@dataclass(frozen=True)
+class _Node:
+    """An op node replayed elementwise over the batch."""
+
+    slot: int
+    op: Op
+    parents: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class _Dense:
+    """Neurons sharing their inputs: Y = W X + b with W, b gathered from the parameters."""
+
+    outputs: tuple[int, ...]
+    inputs: tuple[int, ...]
+    weights: np.ndarray  # (n_out, n_in) parameter indices
+    biases: np.ndarray  # (n_out,) parameter indices
+
+
+class Tape:
+    """A scalar graph recorded once, replayed on arrays of shape (batch,) per node.
+
+    ``record(forward, params, example)`` calls ``forward(placeholders)`` once, where the
+    placeholders are leaf Values holding one example's inputs, and records every node
+    reachable from the returned Values. ``run`` evaluates the recording for a batch;
+    ``backward`` returns the gradient of a weighted sum of the results for each parameter.
+    """
+
+    def __init__(
+        self,
+        program: list,
+        n_slots: int,
+        param_slots: dict[int, int],
+        input_slots: list[int],
+        constants: dict[int, float],
+        result_slots: list[int],
+        needs_grad: list[bool],
+        params: list[Value],
+    ) -> None:
+        self._program = program
+        self._n_slots = n_slots
+        self._param_slots = param_slots
+        self._input_slots = input_slots
+        self._constants = constants
+        self._result_slots = result_slots
+        self._needs_grad = needs_grad
+        self._params = params
+        self._values: list | None = None
+        self._theta = np.zeros(0)
+        self._batch = 0
+        self._saved: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    @classmethod
+    def record(
+        cls,
+        forward: Callable[[list[Value]], Sequence[Value]],
+        params: Sequence[Value],
+        example: Sequence[float],
+    ) -> Tape:
+        """Trace ``forward`` once on placeholder leaves holding ``example``.
+
+        Raises :class:`TapeNotApplicable` when an op of the graph has no vectorised form.
+        """
+        placeholders = [Value(x) for x in example]
+        n_inputs = len(placeholders)
+        results = list(forward(placeholders))
+        if not all(type(r) is Value for r in results):
+            raise TapeNotApplicable("the traced function must return Values")
+        # a root whose parents are all results, so one traversal orders everything
+        root = Value._node(0.0, tuple(results), None)
+        order = topological_order(root)[:-1]
+        slot_of = {node: i for i, node in enumerate(order)}
+
+        param_index = {p: k for k, p in enumerate(params)}
+        placeholder_index = {x: j for j, x in enumerate(placeholders)}
+        param_slots: dict[int, int] = {}
+        input_slots = [-1] * n_inputs
+        constants: dict[int, float] = {}
+        needs_grad = [False] * len(order)
+        ops: list[_Node] = []
+        for slot, node in enumerate(order):
+            if not node._parents:
+                if node in param_index:
+                    param_slots[slot] = param_index[node]
+                    needs_grad[slot] = True
+                elif node in placeholder_index:
+                    input_slots[placeholder_index[node]] = slot
+                else:
+                    constants[slot] = node.data
+                continue
+            if node._op.vectorized is None:
+                raise TapeNotApplicable(f"op {node._op.name!r} has no vectorised form")
+            parents = tuple(slot_of[p] for p in node._parents)
+            needs_grad[slot] = any(needs_grad[p] for p in parents)
+            ops.append(_Node(slot, node._op, parents))
+        # a placeholder that the graph does not use is simply not read
+        program = _fuse_dense_layers(ops, param_slots)
+        return cls(
+            program,
+            len(order),
+            param_slots,
+            input_slots,
+            constants,
+            [slot_of[r] for r in results],
+            needs_grad,
+            list(params),
+        )
+
+    def run(self, columns: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """Evaluate the recording; ``columns[j]`` holds input j for every sample.
+
+        Returns one array of shape (batch,) per traced result.
+        """
+        batch = self._batch = len(columns[0])
+        self._theta = np.fromiter((p.data for p in self._params), float, len(self._params))
+        values: list = [None] * self._n_slots
+        for slot, k in self._param_slots.items():
+            values[slot] = self._params[k].data
+        for slot, value in self._constants.items():
+            values[slot] = value
+        for j, slot in enumerate(self._input_slots):
+            if slot >= 0:
+                values[slot] = columns[j]
+        self._saved = {}
+        with np.errstate(all="ignore"):
+            for step in self._program:
+                if type(step) is _Node:
+                    values[step.slot] = step.op.vectorized(*[values[p] for p in step.parents])
+                else:
+                    self._dense_forward(step, values)
+        self._values = values
+        return [np.broadcast_to(values[s], (batch,)) for s in self._result_slots]
+
+    def backward(self, weights: Sequence[np.ndarray | None]) -> np.ndarray:
+        """Gradient of ``sum_r sum_i weights[r][i] * result_r[i]`` for every parameter.
+
+        ``weights[r]`` is None for a result that does not enter the objective. Returns the
+        gradient vector (in ``params`` order) without touching any ``.grad``.
+        """
+        if self._values is None:
+            raise RuntimeError("Tape.backward needs a run() first")
+        values = self._values
+        grads: list = [None] * self._n_slots
+        for slot, w in zip(self._result_slots, weights):
+            if w is not None:
+                grads[slot] = w if grads[slot] is None else grads[slot] + w
+        param_grad = np.zeros(len(self._params))
+        with np.errstate(all="ignore"):
+            for step in reversed(self._program):
+                if type(step) is _Node:
+                    self._node_backward(step, values, grads, param_grad)
+                else:
+                    self._dense_backward(step, grads, param_grad)
+        for slot, k in self._param_slots.items():
+            if grads[slot] is not None:
+                param_grad[k] += np.sum(grads[slot])
+        return param_grad
+
+    def _node_backward(self, step: _Node, values: list, grads: list, param_grad) -> None:
+        g = grads[step.slot]
+        if g is None:
+            return
+        needs_grad = self._needs_grad
+        partials = step.op.local_partials([values[p] for p in step.parents], values[step.slot])
+        for parent, partial in zip(step.parents, partials):
+            if needs_grad[parent]:
+                contribution = partial * g
+                previous = grads[parent]
+                grads[parent] = contribution if previous is None else previous + contribution
+
+    def _dense_forward(self, step: _Dense, values: list) -> None:
+        theta, shape = self._theta, (self._batch,)
+        x = np.stack([np.broadcast_to(values[s], shape) for s in step.inputs])
+        w = theta[step.weights]
+        y = w @ x + theta[step.biases][:, None]
+        self._saved[id(step)] = (x, w)
+        for i, slot in enumerate(step.outputs):
+            values[slot] = y[i]
+
+    def _dense_backward(self, step: _Dense, grads: list, param_grad: np.ndarray) -> None:
+        rows = [grads[s] for s in step.outputs]
+        if all(r is None for r in rows):
+            return
+        x, w = self._saved[id(step)]
+        zero = np.zeros(self._batch)
+        g = np.stack([zero if r is None else np.broadcast_to(r, zero.shape) for r in rows])
+        np.add.at(param_grad, step.weights, g @ x.T)
+        np.add.at(param_grad, step.biases, g.sum(axis=1))
+        dx = w.T @ g
+        for i, slot in enumerate(step.inputs):
+            if self._needs_grad[slot]:
+                previous = grads[slot]
+                grads[slot] = dx[i] if previous is None else previous + dx[i]
+
+
+def _fuse_dense_layers(ops: list[_Node], param_slots: dict[int, int]) -> list:
+    """Replace linear nodes whose weights and bias are parameters and whose inputs are
+    computed values by one _Dense step per distinct input tuple, placed where the first
+    of its neurons stood."""
+    groups: dict[tuple[int, ...], list[_Node]] = {}
+    for step in ops:
+        if step.op is _LINEAR:
+            n = (len(step.parents) - 1) // 2
+            weights, inputs, bias = step.parents[:n], step.parents[n : 2 * n], step.parents[-1]
+            if all(s in param_slots for s in (*weights, bias)) and not any(
+                s in param_slots for s in inputs
+            ):
+                groups.setdefault(inputs, []).append(step)
+    program: list = []
+    emitted: set[tuple[int, ...]] = set()
+    fused = {id(step) for members in groups.values() for step in members}
+    for step in ops:
+        if id(step) not in fused:
+            program.append(step)
+            continue
+        n = (len(step.parents) - 1) // 2
+        inputs = step.parents[n : 2 * n]
+        if inputs in emitted:
+            continue
+        emitted.add(inputs)
+        members = groups[inputs]
+        program.append(
+            _Dense(
+                outputs=tuple(m.slot for m in members),
+                inputs=inputs,
+                weights=np.array([[param_slots[s] for s in m.parents[:n]] for m in members]),
+                biases=np.array([param_slots[m.parents[-1]] for m in members]),
+            )
+        )
+    return program
