@@ -102,7 +102,7 @@ class Op:
             raise TypeError(f"{self.name} takes {self.arity} argument(s), got {len(args)}")
         nodes = tuple(a if type(a) is Value else Value(a) for a in args)
         try:
-            data = self.forward(*[n.data for n in nodes])
+            data = self.forward(*map(_data, nodes))
         except (ValueError, ZeroDivisionError) as exc:
             raise type(exc)(f"{self.name}: {exc}") from None
         except OverflowError:
@@ -135,6 +135,8 @@ def _describe(values: Sequence) -> str:
     datas = [v.data if type(v) is Value else v for v in values]
     return ", ".join(f"{d!r}" for d in datas)
 
+
+_data = operator.attrgetter("data")
 
 OPS: dict[str, Op] = {}
 """Every named op, by name: the engine's built-ins and those added with define_op."""
@@ -519,7 +521,7 @@ class Value:
             parents = node._parents
             if parents:
                 g = node.grad
-                partials = node._op.local_partials([p.data for p in parents], node.data)
+                partials = node._op.local_partials([*map(_data, parents)], node.data)
                 for parent, partial in zip(parents, partials):
                     parent.grad += partial * g
 
