@@ -34,6 +34,7 @@ __all__ = [
     "is_grad_enabled",
     "no_grad",
     "power_op",
+    "topological_order",
 ]
 
 _GRAD_ENABLED: contextvars.ContextVar[bool] = contextvars.ContextVar(
@@ -173,19 +174,39 @@ def define_op(
         raise TypeError("define_op: forward and derivative must be callables")
     if arity is None:
         arity = _arity_of(forward)
+    if arity is not None and (isinstance(arity, bool) or not isinstance(arity, int) or arity < 1):
+        raise ValueError(f"define_op: {name!r} needs a positive int arity, got {arity!r}")
     if domain is None:
         domain = ((-3.0, 3.0),) * (arity or 1)
-    op = Op(
-        name,
-        forward,
-        derivative,
-        arity,
-        tuple(tuple(d) for d in domain),
-        tuple(kinks),
-        vectorized=vectorized,
-    )
+    domain = _checked_domain(name, domain, arity)
+    op = Op(name, forward, derivative, arity, domain, tuple(kinks), vectorized=vectorized)
     OPS[name] = op
     return op
+
+
+def _checked_domain(
+    name: str, domain: Sequence[tuple[float, float]], arity: int | None
+) -> tuple[tuple[float, float], ...]:
+    """The per-input test intervals as floats: one finite (low, high), low < high, per input
+    (any number, at least one, for a variadic op)."""
+    try:
+        intervals = tuple((float(low), float(high)) for low, high in domain)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"define_op: {name!r} domain must be a sequence of (low, high) pairs, got {domain!r}"
+        ) from None
+    if not intervals or (arity is not None and len(intervals) != arity):
+        raise ValueError(
+            f"define_op: {name!r} domain needs one (low, high) pair per input "
+            f"({arity if arity is not None else 'at least one'}), got {len(intervals)}"
+        )
+    for low, high in intervals:
+        if not (math.isfinite(low) and math.isfinite(high) and low < high):
+            raise ValueError(
+                f"define_op: {name!r} domain interval ({low!r}, {high!r}) must be finite "
+                "with low < high"
+            )
+    return intervals
 
 
 def _arity_of(forward: Callable[..., float]) -> int | None:
@@ -239,6 +260,8 @@ def _log(x: float) -> float:
 
 def _linear(*args: float) -> float:
     """sum_i w_i * x_i + b with args = (w_1..w_n, x_1..x_n, b)."""
+    if len(args) % 2 == 0:
+        raise ValueError(f"expected 2n + 1 arguments (w_1..w_n, x_1..x_n, b), got {len(args)}")
     n = len(args) // 2
     return sum(map(operator.mul, args[:n], args[n : 2 * n]), args[-1])
 
@@ -346,6 +369,13 @@ define_op(
 ADD, MUL, POW = OPS["add"], OPS["mul"], OPS["pow"]
 
 
+def _constant_power_partial(c: float) -> Callable[..., tuple]:
+    """d(x ** c)/dx = c * x ** (c - 1), which is 0 for c = 0 (also at x = 0)."""
+    if c == 0:
+        return lambda x, out: (0.0,)
+    return lambda x, out: (c * x ** (c - 1),)
+
+
 @lru_cache(maxsize=256)
 def power_op(exponent: float) -> Op:
     """The op x ** c for a constant exponent c: d/dx = c * x ** (c - 1)."""
@@ -357,7 +387,7 @@ def power_op(exponent: float) -> Op:
     return Op(
         f"pow{c:g}",
         lambda x: _checked_pow(x, c),
-        lambda x, out: (c * x ** (c - 1),),
+        _constant_power_partial(c),
         1,
         domain,
         kinks,
@@ -425,7 +455,7 @@ class Value:
         return MUL(self, -1.0)
 
     def __sub__(self, other: Value | float) -> Value:
-        return ADD(self, -other)
+        return ADD(self, -other if type(other) is Value else -_to_float(other, "subtraction"))
 
     def __rsub__(self, other: float) -> Value:
         return ADD(other, -self)
