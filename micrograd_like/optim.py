@@ -1,0 +1,371 @@
+"""Optimizers (SGD, Adam) with PyTorch's update rules, and learning-rate schedules.
+
+Two ways to use an optimizer:
+
+- PyTorch style: ``opt = SGD(model.parameters(), lr=0.1)``, then for every batch
+  ``opt.zero_grad(); loss.backward(); opt.step()``;
+- Keras style: ``model.compile(SGD(lr=0.1), "mse")`` with an unbound optimizer, which
+  ``compile`` binds to the model's parameters (``opt.bind(params)``).
+
+With g = dL/dp of each parameter p, one ``step()`` of
+
+- SGD: g += weight_decay * p; with momentum mu: b = g at the first step, then
+  b = mu * b + g; g = g + mu * b (nesterov) or g = b; finally p -= lr * g;
+- Adam (t = 1, 2, ...): g += weight_decay * p (L2, not AdamW); m = b1 m + (1 - b1) g;
+  v = b2 v + (1 - b2) g²; p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).
+
+A schedule is a callable ``schedule(epoch) -> lr`` (epochs from 0). Use it with
+``callbacks.LearningRateScheduler(schedule)`` in ``fit``, or PyTorch style with
+``LRScheduler(optimizer, schedule)`` and one ``scheduler.step()`` per epoch.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .engine import Value
+
+__all__ = [
+    "OPTIMIZERS",
+    "Adam",
+    "CosineDecay",
+    "ExponentialDecay",
+    "LRScheduler",
+    "LinearDecay",
+    "Optimizer",
+    "SGD",
+    "StepDecay",
+    "get_optimizer",
+]
+
+
+def _checked(value: object, what: str, *, strict: bool = False, below: float = math.inf) -> float:
+    """``value`` as a float >= 0 (> 0 if ``strict``), finite and < ``below``."""
+    if below < math.inf:
+        expected = f"a number in {'(' if strict else '['}0, {below:g})"
+    else:
+        expected = f"a finite number {'>' if strict else '>='} 0"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{what} must be {expected}, got {value!r}")
+    value = float(value)
+    if not (0 < value if strict else 0 <= value) or not value < below:  # NaN fails too
+        raise ValueError(f"{what} must be {expected}, got {value!r}")
+    return value
+
+
+# ---------------------------------------------------------------- optimizers
+
+
+class Optimizer:
+    """Updates a list of parameters (Values) from their ``.grad``.
+
+    ``params=None`` leaves the optimizer unbound until ``bind(params)`` (which
+    ``model.compile`` calls). Subclasses implement ``_update(data, grads)`` on numpy arrays
+    and ``_reset_state()``.
+    """
+
+    def __init__(self, params: Iterable[Value] | None = None, lr: float = 0.01) -> None:
+        self.lr = lr
+        self.params: list[Value] = []
+        if params is not None:
+            self.bind(params)
+
+    @property
+    def lr(self) -> float:
+        """The learning rate (schedules set it between steps)."""
+        return self._lr
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        self._lr = _checked(value, f"{type(self).__name__}: lr")
+
+    def bind(self, params: Iterable[Value]) -> Optimizer:
+        """Optimize ``params`` from now on (forgetting any momentum or moments); returns self."""
+        name = type(self).__name__
+        if isinstance(params, Value) or not isinstance(params, Iterable):
+            raise TypeError(
+                f"{name}: params must be an iterable of Values such as model.parameters(), "
+                f"got {type(params).__name__}"
+            )
+        params = list(params)
+        for i, p in enumerate(params):
+            if type(p) is not Value:
+                raise TypeError(f"{name}: params[{i}] must be a Value, got {type(p).__name__}")
+        if not params:
+            raise ValueError(f"{name}: got an empty list of parameters")
+        if len(set(params)) != len(params):
+            raise ValueError(f"{name}: a parameter appears more than once in params")
+        self.params = params
+        self._reset_state()
+        return self
+
+    def _bound_params(self, action: str) -> list[Value]:
+        if not self.params:
+            name = type(self).__name__
+            raise ValueError(
+                f"{name}.{action}(): the optimizer has no parameters; create it with them, "
+                f"{name}(model.parameters(), ...), call .bind(params), or pass it to "
+                "model.compile(optimizer, loss)"
+            )
+        return self.params
+
+    def zero_grad(self) -> None:
+        """Set every parameter's ``.grad`` to 0."""
+        for p in self._bound_params("zero_grad"):
+            p.grad = 0.0
+
+    def step(self) -> None:
+        """One update of every parameter from its ``.grad``; refuses non-finite gradients
+        (ValueError, nothing changed)."""
+        params = self._bound_params("step")
+        data = np.fromiter((p.data for p in params), float, len(params))
+        grads = np.fromiter((p.grad for p in params), float, len(params))
+        bad = np.flatnonzero(~np.isfinite(grads))
+        if len(bad):
+            raise ValueError(
+                f"{type(self).__name__}.step(): the gradient of parameter {bad[0]} is "
+                f"{grads[bad[0]]}; no parameter was changed"
+            )
+        for p, new in zip(params, self._update(data, grads).tolist()):
+            p.data = new
+
+    def _reset_state(self) -> None:
+        """Forget the per-parameter state (called by ``bind``)."""
+
+    def _update(self, data: np.ndarray, grads: np.ndarray) -> np.ndarray:
+        """The new parameter values from the current ones and their gradients."""
+        raise NotImplementedError(f"{type(self).__name__} must implement _update")
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional momentum, Nesterov momentum and L2 weight
+    decay, as ``torch.optim.SGD`` (dampening 0): see the module docstring."""
+
+    def __init__(
+        self,
+        params: Iterable[Value] | None = None,
+        lr: float = 0.01,
+        momentum: float = 0.0,
+        nesterov: bool = False,
+        weight_decay: float = 0.0,
+    ) -> None:
+        self.momentum = _checked(momentum, "SGD: momentum")
+        self.weight_decay = _checked(weight_decay, "SGD: weight_decay")
+        if not isinstance(nesterov, bool):
+            raise TypeError(f"SGD: nesterov must be True or False, got {nesterov!r}")
+        if nesterov and self.momentum == 0:
+            raise ValueError("SGD: Nesterov momentum requires a momentum > 0")
+        self.nesterov = nesterov
+        super().__init__(params, lr)
+
+    def __repr__(self) -> str:
+        return (
+            f"SGD(lr={self.lr}, momentum={self.momentum}, nesterov={self.nesterov}, "
+            f"weight_decay={self.weight_decay})"
+        )
+
+    def _reset_state(self) -> None:
+        self._buffer: np.ndarray | None = None
+
+    def _update(self, data: np.ndarray, grads: np.ndarray) -> np.ndarray:
+        g = grads + self.weight_decay * data if self.weight_decay else grads
+        if self.momentum:
+            b = g.copy() if self._buffer is None else self.momentum * self._buffer + g
+            self._buffer = b
+            g = g + self.momentum * b if self.nesterov else b
+        return data - self.lr * g
+
+
+class Adam(Optimizer):
+    """Adam with bias correction and L2 weight decay added to the gradient, as
+    ``torch.optim.Adam`` (not AdamW): see the module docstring."""
+
+    def __init__(
+        self,
+        params: Iterable[Value] | None = None,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
+        self.betas = (
+            _checked(betas[0], "Adam: betas[0]", below=1.0),
+            _checked(betas[1], "Adam: betas[1]", below=1.0),
+        )
+        self.eps = _checked(eps, "Adam: eps", strict=True)
+        self.weight_decay = _checked(weight_decay, "Adam: weight_decay")
+        super().__init__(params, lr)
+
+    def __repr__(self) -> str:
+        return (
+            f"Adam(lr={self.lr}, betas={self.betas}, eps={self.eps}, "
+            f"weight_decay={self.weight_decay})"
+        )
+
+    def _reset_state(self) -> None:
+        self._t = 0
+        self._m = np.zeros(len(self.params))
+        self._v = np.zeros(len(self.params))
+
+    def _update(self, data: np.ndarray, grads: np.ndarray) -> np.ndarray:
+        beta1, beta2 = self.betas
+        self._t += 1
+        g = grads + self.weight_decay * data if self.weight_decay else grads
+        self._m = beta1 * self._m + (1 - beta1) * g
+        self._v = beta2 * self._v + (1 - beta2) * g * g
+        step_size = self.lr / (1 - beta1**self._t)
+        denominator = np.sqrt(self._v) / math.sqrt(1 - beta2**self._t) + self.eps
+        return data - step_size * self._m / denominator
+
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "adam": Adam}
+"""The optimizers known by name (case-insensitive)."""
+
+
+def get_optimizer(name_or_optimizer: str | Optimizer, **kwargs: object) -> Optimizer:
+    """An unbound optimizer from its name ("sgd", "adam"; ``kwargs`` go to its
+    constructor), or the given Optimizer itself."""
+    if isinstance(name_or_optimizer, Optimizer):
+        if kwargs:
+            raise TypeError("get_optimizer: keyword arguments only apply to an optimizer name")
+        return name_or_optimizer
+    if not isinstance(name_or_optimizer, str):
+        raise TypeError(
+            f"an optimizer is a name or an Optimizer, got {type(name_or_optimizer).__name__}"
+        )
+    cls = OPTIMIZERS.get(name_or_optimizer.lower())
+    if cls is None:
+        known = ", ".join(OPTIMIZERS)
+        raise ValueError(f"unknown optimizer {name_or_optimizer!r}; known optimizers: {known}")
+    return cls(**kwargs)
+
+
+# ---------------------------------------------------------------- learning-rate schedules
+
+
+def _epoch(epoch: object) -> int:
+    if isinstance(epoch, bool) or not isinstance(epoch, numbers.Integral) or epoch < 0:
+        raise ValueError(f"a schedule takes an epoch number (an int >= 0), got {epoch!r}")
+    return int(epoch)
+
+
+def _positive_count(value: object, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{what} must be an int >= 1, got {value!r}")
+    return int(value)
+
+
+@dataclass(frozen=True)
+class StepDecay:
+    """lr(epoch) = initial_lr * gamma ** (epoch // step_size)."""
+
+    initial_lr: float
+    step_size: int
+    gamma: float = 0.1
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "initial_lr", _checked(self.initial_lr, "StepDecay: initial_lr"))
+        object.__setattr__(
+            self, "step_size", _positive_count(self.step_size, "StepDecay: step_size")
+        )
+        object.__setattr__(self, "gamma", _checked(self.gamma, "StepDecay: gamma", strict=True))
+
+    def __call__(self, epoch: int) -> float:
+        return self.initial_lr * self.gamma ** (_epoch(epoch) // self.step_size)
+
+
+@dataclass(frozen=True)
+class ExponentialDecay:
+    """lr(epoch) = initial_lr * gamma ** epoch."""
+
+    initial_lr: float
+    gamma: float
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self, "initial_lr", _checked(self.initial_lr, "ExponentialDecay: initial_lr")
+        )
+        object.__setattr__(
+            self, "gamma", _checked(self.gamma, "ExponentialDecay: gamma", strict=True)
+        )
+
+    def __call__(self, epoch: int) -> float:
+        return self.initial_lr * self.gamma ** _epoch(epoch)
+
+
+@dataclass(frozen=True)
+class CosineDecay:
+    """lr(epoch) = min_lr + (initial_lr - min_lr) * (1 + cos(pi * e / total_epochs)) / 2
+    with e = min(epoch, total_epochs): from initial_lr down to min_lr, then constant."""
+
+    initial_lr: float
+    total_epochs: int
+    min_lr: float = 0.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "initial_lr", _checked(self.initial_lr, "CosineDecay: initial_lr"))
+        object.__setattr__(
+            self, "total_epochs", _positive_count(self.total_epochs, "CosineDecay: total_epochs")
+        )
+        object.__setattr__(self, "min_lr", _checked(self.min_lr, "CosineDecay: min_lr"))
+
+    def __call__(self, epoch: int) -> float:
+        progress = min(_epoch(epoch), self.total_epochs) / self.total_epochs
+        return (
+            self.min_lr + (self.initial_lr - self.min_lr) * (1 + math.cos(math.pi * progress)) / 2
+        )
+
+
+@dataclass(frozen=True)
+class LinearDecay:
+    """lr(epoch) = initial_lr - (initial_lr - final_lr) * e / total_epochs with
+    e = min(epoch, total_epochs). micrograd's demo uses ``1.0 - 0.9*k/100``, which is
+    ``LinearDecay(1.0, 100, 0.1)``."""
+
+    initial_lr: float
+    total_epochs: int
+    final_lr: float = 0.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "initial_lr", _checked(self.initial_lr, "LinearDecay: initial_lr"))
+        object.__setattr__(
+            self, "total_epochs", _positive_count(self.total_epochs, "LinearDecay: total_epochs")
+        )
+        object.__setattr__(self, "final_lr", _checked(self.final_lr, "LinearDecay: final_lr"))
+
+    def __call__(self, epoch: int) -> float:
+        elapsed = min(_epoch(epoch), self.total_epochs)
+        return self.initial_lr - (self.initial_lr - self.final_lr) * elapsed / self.total_epochs
+
+
+class LRScheduler:
+    """PyTorch-style driver of a schedule: sets ``optimizer.lr = schedule(0)`` when created
+    and ``optimizer.lr = schedule(epoch)`` at each ``step()`` (call it once per epoch)."""
+
+    def __init__(self, optimizer: Optimizer, schedule: Callable[[int], float]) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(
+                f"LRScheduler: optimizer must be an Optimizer, got {type(optimizer).__name__}"
+            )
+        if not callable(schedule):
+            raise TypeError(f"LRScheduler: schedule must be callable, got {schedule!r}")
+        self.optimizer = optimizer
+        self.schedule = schedule
+        self.epoch = 0
+        self._apply()
+
+    def step(self) -> None:
+        """Advance one epoch and set the optimizer's learning rate for it."""
+        self.epoch += 1
+        self._apply()
+
+    def _apply(self) -> None:
+        lr = self.schedule(self.epoch)
+        self.optimizer.lr = _checked(lr, f"the schedule's learning rate for epoch {self.epoch}")
