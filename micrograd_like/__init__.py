@@ -2,8 +2,10 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
+from . import callbacks, datasets, losses, optim, training
 from .engine import OPS, Op, Value, define_op, grad, is_grad_enabled, no_grad
-from .nn import MLP, Layer, Module, Neuron
+from .nn import MLP, Layer, Module, Neuron, Sequential
+from .serialization import load_model
 
 try:
     __version__ = version("micrograd_like")
@@ -17,10 +19,17 @@ __all__ = [
     "Module",
     "Neuron",
     "Op",
+    "Sequential",
     "Value",
     "__version__",
+    "callbacks",
+    "datasets",
     "define_op",
     "grad",
     "is_grad_enabled",
+    "load_model",
+    "losses",
     "no_grad",
+    "optim",
+    "training",
 ]
