@@ -35,7 +35,7 @@ __all__ = [
     "LearningRateScheduler",
     "ModelCheckpoint",
     "ProgbarLogger",
-    "TensorBoard",
+    "TensorBoard",  # noqa: F822 (provided lazily by __getattr__ below)
     "TerminateOnNaN",
 ]
 

@@ -30,6 +30,7 @@ __all__ = [
     "Op",
     "Value",
     "define_op",
+    "enable_grad",
     "grad",
     "is_grad_enabled",
     "no_grad",
@@ -51,6 +52,16 @@ def is_grad_enabled() -> bool:
 def no_grad() -> Iterator[None]:
     """Inside this block ops compute values but record no graph (usable as a decorator)."""
     token = _GRAD_ENABLED.set(False)
+    try:
+        yield
+    finally:
+        _GRAD_ENABLED.reset(token)
+
+
+@contextlib.contextmanager
+def enable_grad() -> Iterator[None]:
+    """Record graphs again inside this block, even within :func:`no_grad`."""
+    token = _GRAD_ENABLED.set(True)
     try:
         yield
     finally:

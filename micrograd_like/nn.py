@@ -70,6 +70,11 @@ class Module:
     stop_training: bool = False
     """Set to True (by a callback) to end ``fit`` after the current batch."""
 
+    static_graph: bool = False
+    """True when the shape of the graph a call builds never depends on the input values
+    (no Python branching on ``.data``): ``fit`` then records the graph once and replays it
+    over whole batches with numpy. Neuron, Layer, Sequential and MLP set it."""
+
     def zero_grad(self) -> None:
         """Set the gradient of every parameter to 0."""
         for p in self.parameters():
@@ -181,6 +186,8 @@ class Neuron(Module):
     non-linearity by name: relu (default), tanh, sigmoid or linear.
     """
 
+    static_graph = True
+
     def __init__(
         self,
         nin: int,
@@ -235,6 +242,8 @@ def as_inputs(x: object, nin: int) -> list:
 class Layer(Module):
     """``nout`` neurons reading the same ``nin`` inputs; keyword arguments go to Neuron."""
 
+    static_graph = True
+
     def __init__(self, nin: int, nout: int, **kwargs) -> None:
         nout = _positive_int(nout, "Layer nout")
         if kwargs.get("seed") is not None:  # one generator shared by all the neurons
@@ -271,6 +280,8 @@ class Layer(Module):
 class Sequential(Module):
     """Layers applied one after the other: ``Sequential(Layer(2, 16), Layer(16, 1, nonlin=False))``
     (a list of layers works too). Returns a Value for one output, else a list."""
+
+    static_graph = True
 
     def __init__(self, *layers: Layer | Sequence[Layer]) -> None:
         if len(layers) == 1 and isinstance(layers[0], (list, tuple)):

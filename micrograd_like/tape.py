@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .engine import OPS, Op, Value, topological_order
+from .engine import OPS, Op, Value, enable_grad, topological_order
 
 __all__ = ["Tape", "TapeNotApplicable"]
 
@@ -95,7 +95,8 @@ class Tape:
         """
         placeholders = [Value(x) for x in example]
         n_inputs = len(placeholders)
-        results = list(forward(placeholders))
+        with enable_grad():
+            results = list(forward(placeholders))
         if not all(type(r) is Value for r in results):
             raise TapeNotApplicable("the traced function must return Values")
         # a root whose parents are all results, so one traversal orders everything

@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import math
 import numbers
+import operator
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from . import datasets, losses, optim
+from . import tape as tape_module
 from .callbacks import Callback, CallbackList, History, ProgbarLogger
 from .engine import Value, no_grad
 from .nn import Module
@@ -208,7 +210,28 @@ def _run_batch(
     With a loss, J = reduce_i loss(t_i, model(x_i)) + l2 * sum(p^2) (reduce = the loss's
     sum or mean over the batch), and with ``train=True`` every parameter's ``.grad`` is set
     to dJ/dp. Without a loss (predict), J is NaN. A loss that overflows is J = inf.
+
+    Models with a static graph (``model.static_graph``) are replayed over the whole batch
+    with numpy (see :mod:`micrograd_like.tape`); anything the replay cannot do, or a
+    batch whose replay gives a non-finite number, runs sample by sample instead.
     """
+    if getattr(model, "static_graph", False):
+        replayed = _run_batch_replayed(model, loss, Xb, targets, train=train, l2=l2)
+        if replayed is not None:
+            return replayed
+    return _run_batch_per_sample(model, loss, Xb, targets, train=train, l2=l2)
+
+
+def _run_batch_per_sample(
+    model: Module,
+    loss: losses.Loss | None,
+    Xb: np.ndarray,
+    targets: np.ndarray | None,
+    *,
+    train: bool,
+    l2: float = 0.0,
+) -> tuple[float, np.ndarray]:
+    """:func:`_run_batch` with one scalar graph per sample."""
     with contextlib.nullcontext() if train else no_grad():
         outputs = [_as_outputs(model(row)) for row in Xb.tolist()]
         gathered = np.array([[o.data for o in sample] for sample in outputs])
@@ -230,6 +253,78 @@ def _run_batch(
                 p.grad = 0.0
             objective.backward()
     return objective.data, gathered
+
+
+def _run_batch_replayed(
+    model: Module,
+    loss: losses.Loss | None,
+    Xb: np.ndarray,
+    targets: np.ndarray | None,
+    *,
+    train: bool,
+    l2: float = 0.0,
+) -> tuple[float, np.ndarray] | None:
+    """:func:`_run_batch` by replaying one recorded graph over the batch; None when the
+    replay does not apply or produced a non-finite number (the caller then runs the batch
+    sample by sample, which gives the exact error or value)."""
+    params = model.parameters()
+    tape = _tape_for(model, loss, params, Xb, targets)
+    if tape is None:
+        return None
+    columns = [*Xb.T] if loss is None else [*Xb.T, *targets.T]
+    results = tape.run(columns)
+    if loss is None:
+        outputs = np.column_stack(results)
+        return (math.nan, outputs) if np.isfinite(outputs).all() else None
+    per_sample, outputs = results[0], np.column_stack(results[1:])
+    n = len(Xb)
+    theta = np.fromiter((p.data for p in params), float, len(params))
+    objective = float(per_sample.sum() if loss.reduction == "sum" else per_sample.sum() / n)
+    if l2:
+        objective += l2 * float(theta @ theta)
+    if not (math.isfinite(objective) and np.isfinite(outputs).all()):
+        return None
+    if train:
+        weight = 1.0 if loss.reduction == "sum" else 1.0 / n
+        gradient = tape.backward([np.full(n, weight)] + [None] * outputs.shape[1])
+        if l2:
+            gradient += 2.0 * l2 * theta
+        if not np.isfinite(gradient).all():
+            return None
+        for p, g in zip(params, gradient.tolist()):
+            p.grad = g
+    return objective, outputs
+
+
+def _tape_for(
+    model: Module,
+    loss: losses.Loss | None,
+    params: list[Value],
+    Xb: np.ndarray,
+    targets: np.ndarray | None,
+) -> tape_module.Tape | None:
+    """The model's recorded graph for ``loss`` (None: outputs only), recorded on first use
+    and again whenever the model's parameters change; None if it cannot be recorded."""
+    cache = model.__dict__.setdefault("_tapes", {})
+    known = cache.get(loss)
+    if known is not None and len(known[0]) == len(params):
+        if all(map(operator.is_, known[0], params)):
+            return known[1]
+    n_features = Xb.shape[1]
+
+    def forward(leaves: list[Value]) -> list[Value]:
+        outputs = _as_outputs(model(leaves[:n_features]))
+        if loss is None:
+            return outputs
+        return [loss.per_sample(leaves[n_features:], outputs), *outputs]
+
+    example = Xb[0].tolist() + ([] if loss is None else targets[0].tolist())
+    try:
+        recorded = tape_module.Tape.record(forward, params, example)
+    except tape_module.TapeNotApplicable:
+        recorded = None
+    cache[loss] = (params, recorded)
+    return recorded
 
 
 class _EpochTotals:

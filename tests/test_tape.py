@@ -136,3 +136,99 @@ def test_a_non_finite_result_is_reported_as_such_not_hidden():
     tape = Tape.record(lambda leaves: [x_leaf_log(leaves[0])], [], [1.0])
     (out,) = tape.run([np.array([1.0, -1.0])])
     assert out[0] == 0.0 and math.isnan(out[1])
+
+
+# ---------------------------------------------------------------- the replay inside fit
+
+from micrograd_like import Module, losses, no_grad  # noqa: E402
+from micrograd_like.training import _run_batch_per_sample, _run_batch_replayed  # noqa: E402
+
+
+def _targets_for(loss, rng, n, k):
+    if loss.name in ("categorical_crossentropy", "sparse_categorical_crossentropy"):
+        labels = rng.integers(0, k, size=n)
+        y = labels if loss.name.startswith("sparse") else np.eye(k)[labels]
+    elif loss.name in ("squared_error", "mse"):
+        y = rng.normal(size=(n, k))
+    elif loss.name == "hinge":
+        y = rng.choice([-1.0, 1.0], size=(n, k))
+    else:
+        y = rng.random(size=(n, k)) if "probabilities" not in loss.name else rng.integers(0, 2, (n, k))
+    return loss.prepare_targets(y if k > 1 or y.ndim == 1 else y[:, 0], k)
+
+
+@pytest.mark.parametrize("loss", list(losses.LOSSES.values()), ids=lambda loss: loss.name)
+def test_the_replayed_batch_agrees_with_the_per_sample_batch(loss):
+    rng = np.random.default_rng(11)
+    k = 1 if loss.name in ("hinge", "binary_crossentropy") else 3
+    final = "sigmoid" if "probabilities" in loss.name else "tanh"
+    model = MLP(3, [6, k], activation=final, seed=4)
+    X = rng.normal(size=(17, 3))
+    T = _targets_for(loss, rng, 17, k)
+    J_ref, out_ref = _run_batch_per_sample(model, loss, X, T, train=True, l2=1e-3)
+    grad_ref = np.array([p.grad for p in model.parameters()])
+    for p in model.parameters():
+        p.grad = 123.0
+    J, out = _run_batch_replayed(model, loss, X, T, train=True, l2=1e-3)
+    grad = np.array([p.grad for p in model.parameters()])
+    assert J == pytest.approx(J_ref, rel=1e-12)
+    np.testing.assert_allclose(out, out_ref, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(grad, grad_ref, rtol=1e-12, atol=1e-15)
+
+
+def test_fit_histories_agree_between_the_two_paths(monkeypatch):
+    from micrograd_like import datasets
+
+    X, y = datasets.make_moons(60, noise=0.1, random_state=0)
+
+    def history():
+        model = MLP(2, [8, 8, 1], seed=3)
+        model.compile("sgd", "hinge", metrics=["accuracy"], l2=1e-4)
+        return model.fit(X, y, epochs=4, batch_size=16, seed=0, verbose=0).history
+
+    replayed = history()
+    monkeypatch.setattr(MLP, "static_graph", False)
+    per_sample = history()
+    assert replayed.keys() == per_sample.keys()
+    for key in replayed:
+        np.testing.assert_allclose(replayed[key], per_sample[key], rtol=1e-10)
+
+
+class _LogOfInput(Module):
+    """A static model whose forward is undefined for negative inputs."""
+
+    static_graph = True
+
+    def __init__(self):
+        self.w = Value(1.5)
+
+    def __call__(self, x):
+        return x[0].log() * self.w if isinstance(x[0], Value) else Value(x[0]).log() * self.w
+
+
+def test_a_batch_the_replay_cannot_compute_gets_the_per_sample_error():
+    model = _LogOfInput()
+    np.testing.assert_allclose(model.predict([[1.0], [np.e]])[:, 0], [0.0, 1.5])
+    with pytest.raises(ValueError, match="log needs a positive input"):
+        model.predict([[1.0], [-1.0]])
+
+
+def test_recording_inside_no_grad_still_records_the_graph():
+    model = MLP(2, [4, 1], seed=0)
+    X = np.array([[0.1, 0.2], [0.3, -0.4]])
+    with no_grad():
+        first = model.predict(X)
+    model.compile("sgd", "mse")
+    model.train_on_batch(X, [1.0, -1.0])
+    assert any(p.grad != 0.0 for p in model.parameters())
+    expected = [model(list(x)).data for x in X]
+    assert not np.allclose(first[:, 0], expected)  # the step changed the model...
+    np.testing.assert_allclose(model.predict(X)[:, 0], expected, rtol=1e-12)  # ...and predict saw it
+
+
+def test_replacing_a_parameter_records_the_graph_again():
+    model = MLP(2, [3, 1], seed=0)
+    X = np.array([[0.5, 1.0]])
+    model.predict(X)
+    model.layers[1].neurons[0].b = Value(10.0)
+    assert model.predict(X)[0, 0] == pytest.approx(model([0.5, 1.0]).data, rel=1e-12)
