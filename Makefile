@@ -14,8 +14,11 @@ test: $(STAMP) dot
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check micrograd_like tests demos
-	$(BIN)/ruff format --check micrograd_like tests demos
+	$(BIN)/ruff check micrograd_like tests demos benchmarks
+	$(BIN)/ruff format --check micrograd_like tests demos benchmarks
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench.py --out benchmarks/latest.md
 
 dot:
 	@sh scripts/ensure-dot

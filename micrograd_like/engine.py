@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import gc
 import inspect
 import math
 import numbers
@@ -68,6 +69,23 @@ def enable_grad() -> Iterator[None]:
         _GRAD_ENABLED.reset(token)
 
 
+@contextlib.contextmanager
+def _cyclic_collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector during a backward pass.
+
+    Graphs hold no reference cycles, so everything a backward pass allocates is freed by
+    reference counting; left on, the collector would repeatedly walk every node of a large
+    graph and make backward superlinear in the graph's size.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _to_float(x: object, what: str = "Value") -> float:
     """Convert a real number (int, float, numpy scalar) to float; refuse everything else."""
     if isinstance(x, bool) or not isinstance(x, numbers.Real):
@@ -112,7 +130,12 @@ class Op:
     def __call__(self, *args: Value | float) -> Value:
         if self.arity is not None and len(args) != self.arity:
             raise TypeError(f"{self.name} takes {self.arity} argument(s), got {len(args)}")
-        nodes = tuple(a if type(a) is Value else Value(a) for a in args)
+        for a in args:
+            if type(a) is not Value:  # wrap numbers as constant leaves
+                nodes = tuple(a if type(a) is Value else Value(a) for a in args)
+                break
+        else:
+            nodes = args
         try:
             data = self.forward(*map(_data, nodes))
         except (ValueError, ZeroDivisionError) as exc:
@@ -337,8 +360,8 @@ def _sign(x):
 
 # The built-in ops: forward on floats, local partials (arithmetic only, so they also serve
 # Values and arrays), and the forward on numpy arrays used to replay a graph over a batch.
-define_op("add", float.__add__, lambda a, b, out: (1.0, 1.0), vectorized=operator.add)
-define_op("mul", float.__mul__, lambda a, b, out: (b, a), vectorized=operator.mul)
+define_op("add", operator.add, lambda a, b, out: (1.0, 1.0), vectorized=operator.add)
+define_op("mul", operator.mul, lambda a, b, out: (b, a), vectorized=operator.mul)
 define_op(
     "pow",
     _value_pow,
@@ -553,18 +576,19 @@ class Value:
         Leaves (nodes with no parents) accumulate into ``.grad`` as in PyTorch; the
         gradients of interior nodes are recomputed on every call.
         """
-        order = topological_order(self)
-        for node in order:
-            if node._parents:
-                node.grad = 0.0
-        self.grad += 1.0
-        for node in reversed(order):
-            parents = node._parents
-            if parents:
-                g = node.grad
-                partials = node._op.local_partials([*map(_data, parents)], node.data)
-                for parent, partial in zip(parents, partials):
-                    parent.grad += partial * g
+        with _cyclic_collector_paused():
+            order = topological_order(self)
+            for node in order:
+                if node._parents:
+                    node.grad = 0.0
+            self.grad += 1.0
+            for node in reversed(order):
+                parents = node._parents
+                if parents:
+                    g = node.grad
+                    partials = node._op.local_partials([*map(_data, parents)], node.data)
+                    for parent, partial in zip(parents, partials):
+                        parent.grad += partial * g
 
 
 def _data_of(x: Value | float) -> float:
@@ -607,20 +631,21 @@ def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> 
     for i, x in enumerate(inputs):
         if type(x) is not Value:
             raise TypeError(f"grad: inputs[{i}] must be a Value, got {type(x).__name__}")
-    grads: dict[Value, Value | float] = {output: Value(1.0) if create_graph else 1.0}
-    for node in reversed(topological_order(output)):
-        g = grads.get(node)
-        parents = node._parents
-        if g is None or not parents:
-            continue
-        if create_graph:
-            partials = node._op.local_partials(parents, node)
-        else:
-            partials = node._op.local_partials([p.data for p in parents], node.data)
-        for parent, partial in zip(parents, partials):
-            previous = grads.get(parent)
-            contribution = partial * g
-            grads[parent] = contribution if previous is None else previous + contribution
+    with _cyclic_collector_paused():
+        grads: dict[Value, Value | float] = {output: Value(1.0) if create_graph else 1.0}
+        for node in reversed(topological_order(output)):
+            g = grads.get(node)
+            parents = node._parents
+            if g is None or not parents:
+                continue
+            if create_graph:
+                partials = node._op.local_partials(parents, node)
+            else:
+                partials = node._op.local_partials([p.data for p in parents], node.data)
+            for parent, partial in zip(parents, partials):
+                previous = grads.get(parent)
+                contribution = partial * g
+                grads[parent] = contribution if previous is None else previous + contribution
     result = []
     for x in inputs:
         g = grads.get(x, 0.0)

@@ -7,9 +7,10 @@ import math
 import numpy as np
 import pytest
 
-from micrograd_like import MLP, Value, define_op
+from micrograd_like import MLP, Module, Value, datasets, define_op, losses, no_grad
 from micrograd_like.engine import OPS
 from micrograd_like.tape import Tape, TapeNotApplicable
+from micrograd_like.training import _run_batch_per_sample, _run_batch_replayed
 
 
 def per_sample_gradients(model, sample_loss, X, T):
@@ -140,9 +141,6 @@ def test_a_non_finite_result_is_reported_as_such_not_hidden():
 
 # ---------------------------------------------------------------- the replay inside fit
 
-from micrograd_like import Module, losses, no_grad  # noqa: E402
-from micrograd_like.training import _run_batch_per_sample, _run_batch_replayed  # noqa: E402
-
 
 def _targets_for(loss, rng, n, k):
     if loss.name in ("categorical_crossentropy", "sparse_categorical_crossentropy"):
@@ -152,8 +150,10 @@ def _targets_for(loss, rng, n, k):
         y = rng.normal(size=(n, k))
     elif loss.name == "hinge":
         y = rng.choice([-1.0, 1.0], size=(n, k))
+    elif "probabilities" in loss.name:
+        y = rng.integers(0, 2, size=(n, k))
     else:
-        y = rng.random(size=(n, k)) if "probabilities" not in loss.name else rng.integers(0, 2, (n, k))
+        y = rng.random(size=(n, k))
     return loss.prepare_targets(y if k > 1 or y.ndim == 1 else y[:, 0], k)
 
 
@@ -177,8 +177,6 @@ def test_the_replayed_batch_agrees_with_the_per_sample_batch(loss):
 
 
 def test_fit_histories_agree_between_the_two_paths(monkeypatch):
-    from micrograd_like import datasets
-
     X, y = datasets.make_moons(60, noise=0.1, random_state=0)
 
     def history():
@@ -222,8 +220,8 @@ def test_recording_inside_no_grad_still_records_the_graph():
     model.train_on_batch(X, [1.0, -1.0])
     assert any(p.grad != 0.0 for p in model.parameters())
     expected = [model(list(x)).data for x in X]
-    assert not np.allclose(first[:, 0], expected)  # the step changed the model...
-    np.testing.assert_allclose(model.predict(X)[:, 0], expected, rtol=1e-12)  # ...and predict saw it
+    assert not np.allclose(first[:, 0], expected)  # the step changed the model
+    np.testing.assert_allclose(model.predict(X)[:, 0], expected, rtol=1e-12)
 
 
 def test_replacing_a_parameter_records_the_graph_again():
