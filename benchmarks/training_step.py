@@ -1,0 +1,113 @@
+"""Measurement 2: one training step, ``train_on_batch`` vs the same step in PyTorch eager.
+
+Same data, network, initial parameters, loss (hinge + 1e-4 L2) and learning rates as the
+demo step. PyTorch runs in float64 (Python floats are doubles) on one thread, with the MLP
+written as ``nn.Linear`` layers and ReLUs; it is imported only here (benchmark extra).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from demo_step import ALPHA, Run, learning_rate, max_loss_difference, with_parameters
+from harness import Row, collector, median, milliseconds, timed_steps
+
+import micrograd_like
+from micrograd_like.optim import SGD
+
+TIME_RATIO_TARGET = 2.0
+
+
+def layer_weights(model: micrograd_like.MLP) -> list[tuple[list[list[float]], list[float]]]:
+    """Each layer's weight matrix (one row per neuron) and bias vector, as floats."""
+    return [
+        (
+            [[w.data for w in neuron.w] for neuron in layer.neurons],
+            [n.b.data for n in layer.neurons],
+        )
+        for layer in model.layers
+    ]
+
+
+def torch_mlp(weights: Sequence[tuple[list[list[float]], list[float]]]) -> Any:
+    """``nn.Sequential`` of float64 ``nn.Linear`` layers holding ``weights``, ReLU between."""
+    import torch
+
+    layers = []
+    for matrix, bias in weights:
+        linear = torch.nn.Linear(len(matrix[0]), len(matrix), dtype=torch.float64)
+        with torch.no_grad():
+            linear.weight.copy_(torch.tensor(matrix, dtype=torch.float64))
+            linear.bias.copy_(torch.tensor(bias, dtype=torch.float64))
+        layers += [linear, torch.nn.ReLU()]
+    return torch.nn.Sequential(*layers[:-1])
+
+
+def torch_run(weights: Sequence, data: tuple[list, list], steps: int) -> Run:
+    """``steps`` timed PyTorch steps: hinge + L2 loss, backward, SGD with the demo's rates."""
+    import torch
+
+    torch.set_num_threads(1)
+    net = torch_mlp(weights)
+    optimizer = torch.optim.SGD(net.parameters(), lr=learning_rate(0))
+    X = torch.tensor(data[0], dtype=torch.float64)
+    y = torch.tensor(data[1], dtype=torch.float64)
+
+    def step(k: int) -> float:
+        scores = net(X).squeeze(1)
+        data_loss = torch.relu(1 - y * scores).mean()
+        reg_loss = ALPHA * sum((p * p).sum() for p in net.parameters())
+        total_loss = data_loss + reg_loss
+        optimizer.zero_grad()
+        total_loss.backward()
+        optimizer.param_groups[0]["lr"] = learning_rate(k)
+        optimizer.step()
+        return total_loss.item()
+
+    return _run(step, steps)
+
+
+def our_run(parameters: Sequence[float], data: tuple[list, list], steps: int) -> Run:
+    """``steps`` timed ``train_on_batch`` calls after ``compile(SGD, "hinge", l2=1e-4)``."""
+    model = with_parameters(micrograd_like.MLP, parameters)
+    model.compile(SGD(lr=learning_rate(0)), "hinge", l2=ALPHA)
+    X, y = np.array(data[0]), np.array(data[1])
+
+    def step(k: int) -> float:
+        model.optimizer.lr = learning_rate(k)
+        return model.train_on_batch(X, y)
+
+    return _run(step, steps)
+
+
+def _run(step: Callable[[int], float], steps: int) -> Run:
+    """The timed steps, with the collector on and the garbage of earlier runs collected."""
+    with collector(True):
+        return Run(*timed_steps(step, steps))
+
+
+def measure(
+    parameters: Sequence[float], data: tuple[list, list], steps: int, demo: Run
+) -> list[Row]:
+    """Rows for the step time against PyTorch and for the losses against the demo step."""
+    weights = layer_weights(with_parameters(micrograd_like.MLP, parameters))
+    theirs = torch_run(weights, data, steps)
+    ours = our_run(parameters, data, steps)
+    mine, reference = median(ours.seconds), median(theirs.seconds)
+    return [
+        Row(
+            f"train_on_batch vs PyTorch eager step (ms; median of {steps}, float64, 1 thread)",
+            milliseconds(mine),
+            f"PyTorch: {milliseconds(reference)}",
+            f"{mine / reference:.3g}x PyTorch's time",
+            f"<= {TIME_RATIO_TARGET:g}x PyTorch's time",
+            mine / reference <= TIME_RATIO_TARGET,
+        ),
+        Row(
+            "Training step losses vs the demo step's, max abs difference",
+            f"{max_loss_difference(demo, ours):.2g}",
+            f"PyTorch: {max_loss_difference(demo, theirs):.2g}",
+        ),
+    ]
