@@ -23,7 +23,7 @@ import scaling
 import training_step
 from harness import Row
 
-from micrograd_like.serialization import atomic_write
+from micrograd_like.files import atomic_write
 
 
 @dataclass(frozen=True)

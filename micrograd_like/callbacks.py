@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from .serialization import atomic_write
+from .files import atomic_write
 
 __all__ = [
     "CSVLogger",
@@ -37,6 +37,7 @@ __all__ = [
     "ProgbarLogger",
     "TensorBoard",  # noqa: F822 (provided lazily by __getattr__ below)
     "TerminateOnNaN",
+    "improvement_mode",
 ]
 
 Logs = dict[str, Any]
@@ -160,6 +161,12 @@ class ProgbarLogger(Callback):
             self._bar = None
 
 
+def improvement_mode(metric: str) -> str:
+    """``"max"`` for accuracy-like metrics (names containing "acc" or "auc": bigger is
+    better), ``"min"`` for the rest (losses and errors)."""
+    return "max" if ("acc" in metric or "auc" in metric) else "min"
+
+
 class _Monitor:
     """Tracks the best value of one logged quantity; ``mode`` "min", "max" or "auto" (max
     for names containing "acc" or "auc", else min). A value improves on the best when it is
@@ -169,7 +176,7 @@ class _Monitor:
         if mode not in ("auto", "min", "max"):
             raise ValueError(f"{owner}: mode must be 'auto', 'min' or 'max', got {mode!r}")
         if mode == "auto":
-            mode = "max" if ("acc" in monitor or "auc" in monitor) else "min"
+            mode = improvement_mode(monitor)
         self.owner, self.monitor, self.mode = owner, monitor, mode
         self.min_delta = abs(float(min_delta))
         self.reset()

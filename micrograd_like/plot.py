@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import math
 import os
-import secrets
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["best_epoch", "improvement_mode", "plot_decision_boundary", "plot_history"]
+from .callbacks import improvement_mode
+from .files import atomic_write
+
+__all__ = ["best_epoch", "plot_decision_boundary", "plot_history"]
 
 _FORMATS = (".png", ".svg")
 _VALIDATION_PREFIX = "val_"
@@ -47,24 +49,15 @@ def _checked_path(path: str | os.PathLike[str]) -> Path:
 
 
 def _save_atomically(figure: Any, path: Path) -> Path:
-    """Write ``figure`` to ``path`` through a temporary file in the same directory.
-
-    The temporary file is opened like any new file (mode 0o666 less the umask), unlike
-    tempfile's private 0o600, so the final picture has the usual permissions.
-    """
+    """Write ``figure`` to ``path`` (its format from the extension) atomically."""
     import matplotlib
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as out, matplotlib.rc_context({"svg.fonttype": "none"}):
-            figure.savefig(out, format=path.suffix[1:].lower(), bbox_inches="tight")
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+    with matplotlib.rc_context({"svg.fonttype": "none"}):
+        return atomic_write(
+            path,
+            lambda out: figure.savefig(out, format=path.suffix[1:].lower(), bbox_inches="tight"),
+            binary=True,
+        )
 
 
 def _new_figure(width: float, height: float) -> Any:
@@ -76,14 +69,6 @@ def _new_figure(width: float, height: float) -> Any:
 
 # ---------------------------------------------------------------------------------------
 # Training curves
-
-
-def improvement_mode(metric: str) -> str:
-    """``"max"`` for accuracy-like metrics (bigger is better), ``"min"`` for the rest.
-
-    The rule of the callbacks' ``mode="auto"``: max when the name contains "acc" or "auc".
-    """
-    return "max" if ("acc" in metric or "auc" in metric) else "min"
 
 
 def best_epoch(values: Sequence[float], mode: str = "min") -> int | None:

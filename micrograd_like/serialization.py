@@ -34,58 +34,20 @@ builds the model; anything unexpected is a ValueError that says what is wrong.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
-import secrets
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
+from .files import atomic_write
 from .nn import ACTIVATIONS, MLP, Layer, Sequential
 
-__all__ = ["FORMAT", "VERSION", "atomic_write", "load_model", "save_model"]
+__all__ = ["FORMAT", "VERSION", "load_model", "save_model"]
 
 FORMAT = "micrograd_like.model"
 VERSION = 1
 _PICKLE_PROTOCOL_MARK = 0x80  # first byte of pickle protocols 2 and above
-
-
-def atomic_write(path: str | os.PathLike, write: Callable[[TextIO], None]) -> None:
-    """Create or replace the text file ``path`` with what ``write(file)`` writes.
-
-    The text goes to a temporary file in the same directory, which is flushed, fsynced and
-    renamed over ``path``; if ``write`` fails, the temporary file is removed and ``path`` is
-    left as it was.
-    """
-    target = Path(path)
-    # open(..., "x") creates the file with the usual permissions (0o666 minus the umask)
-    temp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
-    try:
-        with open(temp, "x", encoding="utf-8", newline="") as file:
-            write(file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
-        raise
-    _fsync_directory(target.parent)
-
-
-def _fsync_directory(directory: Path) -> None:
-    """Make the rename itself durable (POSIX); a no-op where directories cannot be opened."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        with contextlib.suppress(OSError):
-            os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 # ---------------------------------------------------------------- saving

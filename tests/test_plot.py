@@ -11,12 +11,13 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
+from micrograd_like.callbacks import improvement_mode
+
 pytest.importorskip("matplotlib")
 
 from micrograd_like import plot  # noqa: E402
 from micrograd_like.plot import (  # noqa: E402
     best_epoch,
-    improvement_mode,
     plot_decision_boundary,
     plot_history,
 )

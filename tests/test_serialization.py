@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from micrograd_like import MLP, Layer, Neuron, serialization
+from micrograd_like.files import atomic_write
 from micrograd_like.nn import Sequential
-from micrograd_like.serialization import atomic_write, load_model
+from micrograd_like.serialization import load_model
 
 # pickle.dumps({"layers.0.neurons.0.w.0": 0.5}, protocol=4), written out so that the
 # tests never import pickle
