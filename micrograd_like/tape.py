@@ -162,7 +162,7 @@ class Tape:
                 else:
                     self._dense_forward(step, values)
         self._values = values
-        return [np.broadcast_to(values[s], (batch,)) for s in self._result_slots]
+        return [_full(values[s], (batch,)) for s in self._result_slots]
 
     def backward(self, weights: Sequence[np.ndarray | None]) -> np.ndarray:
         """Gradient of ``sum_r sum_i weights[r][i] * result_r[i]`` for every parameter.
@@ -203,7 +203,7 @@ class Tape:
 
     def _dense_forward(self, step: _Dense, values: list) -> None:
         theta, shape = self._theta, (self._batch,)
-        x = np.stack([np.broadcast_to(values[s], shape) for s in step.inputs])
+        x = np.stack([_full(values[s], shape) for s in step.inputs])
         w = theta[step.weights]
         y = w @ x + theta[step.biases][:, None]
         self._saved[id(step)] = (x, w)
@@ -216,7 +216,7 @@ class Tape:
             return
         x, w = self._saved[id(step)]
         zero = np.zeros(self._batch)
-        g = np.stack([zero if r is None else np.broadcast_to(r, zero.shape) for r in rows])
+        g = np.stack([zero if r is None else _full(r, zero.shape) for r in rows])
         np.add.at(param_grad, step.weights, g @ x.T)
         np.add.at(param_grad, step.biases, g.sum(axis=1))
         dx = w.T @ g
@@ -224,6 +224,14 @@ class Tape:
             if self._needs_grad[slot]:
                 previous = grads[slot]
                 grads[slot] = dx[i] if previous is None else previous + dx[i]
+
+
+def _full(value: np.ndarray | float, shape: tuple[int]) -> np.ndarray:
+    """``value`` as an array of ``shape`` (a node that does not depend on the inputs holds a
+    single number for the whole batch)."""
+    if type(value) is np.ndarray and value.shape == shape:
+        return value
+    return np.broadcast_to(value, shape)
 
 
 def _fuse_dense_layers(ops: list[_Node], param_slots: dict[int, int]) -> list:
