@@ -485,6 +485,9 @@ class Value:
     def __rmul__(self, other: float) -> Value:
         return MUL(other, self)
 
+    def __pos__(self) -> Value:
+        return self
+
     def __neg__(self) -> Value:
         return MUL(self, -1.0)
 
