@@ -7,7 +7,7 @@ Usage: python demos/trace_graph.py [OUTPUT_DIR]   (default: demo-out)
 
 from __future__ import annotations
 
-import sys
+import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -36,8 +36,9 @@ def neuron_graph() -> tuple[Value, list[Value]]:
 
 def main(argv: Sequence[str] | None = None) -> list[Path]:
     """Write neuron.svg and network.svg into the output directory; returns their paths."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    out_dir = Path(args[0] if args else "demo-out")
+    parser = argparse.ArgumentParser(description="Draw a neuron's graph and a network to SVG.")
+    parser.add_argument("out_dir", nargs="?", default="demo-out", type=Path)
+    out_dir = parser.parse_args(argv).out_dir
     o, params = neuron_graph()
     neuron = render(draw_dot(o, params=params), out_dir / "neuron.svg")
     model = MLP(3, [4, 4, 1], activation="tanh", seed=0)
