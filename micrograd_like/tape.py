@@ -54,7 +54,8 @@ class Tape:
 
     ``record(forward, params, example)`` calls ``forward(placeholders)`` once, where the
     placeholders are leaf Values holding one example's inputs, and records every node
-    reachable from the returned Values. ``run`` evaluates the recording for a batch;
+    reachable from the returned Values. ``run`` evaluates the recording for a batch (with
+    the parameters' current values, kept in ``parameter_values``);
     ``backward`` returns the gradient of a weighted sum of the results for each parameter.
     """
 
@@ -78,7 +79,7 @@ class Tape:
         self._needs_grad = needs_grad
         self._params = params
         self._values: list | None = None
-        self._theta = np.zeros(0)
+        self.parameter_values = np.zeros(0)
         self._batch = 0
         self._saved: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
@@ -145,7 +146,9 @@ class Tape:
         Returns one array of shape (batch,) per traced result.
         """
         batch = self._batch = len(columns[0])
-        self._theta = np.fromiter((p.data for p in self._params), float, len(self._params))
+        self.parameter_values = np.fromiter(
+            (p.data for p in self._params), float, len(self._params)
+        )
         values: list = [None] * self._n_slots
         for slot, k in self._param_slots.items():
             values[slot] = self._params[k].data
@@ -202,7 +205,7 @@ class Tape:
                 grads[parent] = contribution if previous is None else previous + contribution
 
     def _dense_forward(self, step: _Dense, values: list) -> None:
-        theta, shape = self._theta, (self._batch,)
+        theta, shape = self.parameter_values, (self._batch,)
         x = np.stack([_full(values[s], shape) for s in step.inputs])
         w = theta[step.weights]
         y = w @ x + theta[step.biases][:, None]

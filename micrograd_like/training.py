@@ -278,7 +278,7 @@ def _run_batch_replayed(
         return (math.nan, outputs) if np.isfinite(outputs).all() else None
     per_sample, outputs = results[0], np.column_stack(results[1:])
     n = len(Xb)
-    theta = np.fromiter((p.data for p in params), float, len(params))
+    theta = tape.parameter_values
     objective = float(per_sample.sum() if loss.reduction == "sum" else per_sample.sum() / n)
     if l2:
         objective += l2 * float(theta @ theta)
