@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 .PHONY: demo test bench lint dot clean
 
 demo: $(STAMP) dot
-	$(BIN)/python demos/engine_demo.py
+	$(BIN)/micrograd-like demo
 
 test: $(STAMP) dot
 	$(BIN)/python -m pytest -q

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 
+import demo_command
 import demo_step
 import memory
 import scaling
@@ -36,6 +37,7 @@ class Settings:
     chain_nodes: int
     scaling_sizes: tuple[int, ...]
     scaling_repeats: tuple[int, ...]
+    demo_repeats: int
 
 
 FULL = Settings(
@@ -45,6 +47,7 @@ FULL = Settings(
     chain_nodes=10**5,
     scaling_sizes=(10**4, 10**5, 10**6),
     scaling_repeats=(20, 5, 3),
+    demo_repeats=3,
 )
 QUICK = Settings(
     samples=10,
@@ -53,6 +56,7 @@ QUICK = Settings(
     chain_nodes=2000,
     scaling_sizes=(10**2, 10**3, 10**4),
     scaling_repeats=(3, 3, 3),
+    demo_repeats=1,
 )
 COLUMNS = ("Measurement", "micrograd_like", "Reference", "Ratio", "Target", "Result")
 QUICK_CAVEAT = "**--quick: tiny sizes to check the harness; these numbers measure nothing.**"
@@ -69,8 +73,9 @@ def run(settings: Settings) -> list[Row]:
     )
     memory_rows = memory.measure(settings.chain_nodes, parameters, data)
     scaling_rows = scaling.measure(settings.scaling_sizes, settings.scaling_repeats)
+    command_rows = demo_command.measure(settings.demo_repeats)
     training_rows = training_step.measure(parameters, data, settings.our_steps, demo_run)
-    return demo_rows + training_rows + memory_rows + scaling_rows
+    return demo_rows + training_rows + memory_rows + scaling_rows + command_rows
 
 
 def machine_info() -> list[str]:

@@ -17,6 +17,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from . import __version__
+from .demo import add_demo_command
 from .expr import Expression, ExpressionError, functions, parse_expression
 from .gradcheck import compare_gradients
 from .viz import GraphvizNotFoundError, draw_dot, output_format, render
@@ -147,6 +148,7 @@ def add_gradcheck_command(subparsers: argparse._SubParsersAction) -> None:
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     add_grad_command,
     add_gradcheck_command,
+    add_demo_command,
 ]
 """The subcommands, in the order ``--help`` lists them."""
 

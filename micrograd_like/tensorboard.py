@@ -131,10 +131,13 @@ class TensorBoard(Callback):
     def _write_histograms(self, epoch: int) -> None:
         writer = self._writer("train")
         for group, params in parameter_groups(self.model.named_parameters()).items():
-            values = np.array([p.data for p in params])
-            gradients = np.array([p.grad for p in params])
-            writer.add_histogram(f"parameters/{group}", values, epoch)
-            writer.add_histogram(f"gradients/{group}", gradients, epoch)
+            for kind, numbers in (
+                ("parameters", np.array([p.data for p in params])),
+                ("gradients", np.array([p.grad for p in params])),
+            ):
+                finite = numbers[np.isfinite(numbers)]  # a diverged run may hold inf or nan
+                if finite.size:
+                    writer.add_histogram(f"{kind}/{group}", finite, epoch)
 
     # -- callback hooks -------------------------------------------------------------------
 

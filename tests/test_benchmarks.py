@@ -80,6 +80,7 @@ def test_table_has_every_measurement_with_a_verdict_for_each_target(quick):
         "Training step losses",
         "Memory per node",
         "Memory of one demo step",
+        "`micrograd-like demo` end to end",
     ):
         row(body, prefix)
     assert len([r for r in body if r[0].startswith("Backward per node")]) == 4
