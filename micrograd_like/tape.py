@@ -9,7 +9,7 @@ contributions over the batch, which is exactly the sum of the per-sample gradien
 
 Neurons that read the same inputs are fused: their ``linear`` nodes become one matrix
 product ``Y = W X + b`` (forward) with ``dW = G X^T``, ``db = sum(G)``, ``dX = W^T G``
-(backward).
+(backward), and an activation applied to each of them becomes one op on the matrix.
 """
 
 from __future__ import annotations
@@ -49,6 +49,15 @@ class _Dense:
     biases: np.ndarray  # (n_out,) parameter indices
 
 
+@dataclass(frozen=True)
+class _Map:
+    """One unary op applied to every row of a _Dense step's output (a layer's activation)."""
+
+    op: Op
+    outputs: tuple[int, ...]
+    inputs: tuple[int, ...]  # the _Dense step's outputs, in row order
+
+
 class Tape:
     """A scalar graph recorded once, replayed on arrays of shape (batch,) per node.
 
@@ -82,6 +91,7 @@ class Tape:
         self.parameter_values = np.zeros(0)
         self._batch = 0
         self._saved: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._matrices: dict[tuple[int, ...], np.ndarray] = {}  # a fused step's rows
 
     @classmethod
     def record(
@@ -128,7 +138,7 @@ class Tape:
             needs_grad[slot] = any(needs_grad[p] for p in parents)
             ops.append(_Node(slot, node._op, parents))
         # a placeholder that the graph does not use is simply not read
-        program = _fuse_dense_layers(ops, param_slots)
+        program = _fuse_activations(_fuse_dense_layers(ops, param_slots))
         return cls(
             program,
             len(order),
@@ -157,11 +167,13 @@ class Tape:
         for j, slot in enumerate(self._input_slots):
             if slot >= 0:
                 values[slot] = columns[j]
-        self._saved = {}
+        self._saved, self._matrices = {}, {}
         with np.errstate(all="ignore"):
             for step in self._program:
                 if type(step) is _Node:
                     values[step.slot] = step.op.vectorized(*[values[p] for p in step.parents])
+                elif type(step) is _Map:
+                    self._map_forward(step, values)
                 else:
                     self._dense_forward(step, values)
         self._values = values
@@ -185,6 +197,8 @@ class Tape:
             for step in reversed(self._program):
                 if type(step) is _Node:
                     self._node_backward(step, values, grads, param_grad)
+                elif type(step) is _Map:
+                    self._map_backward(step, grads)
                 else:
                     self._dense_backward(step, grads, param_grad)
         for slot, k in self._param_slots.items():
@@ -204,29 +218,54 @@ class Tape:
                 previous = grads[parent]
                 grads[parent] = contribution if previous is None else previous + contribution
 
+    def _map_forward(self, step: _Map, values: list) -> None:
+        out = self._matrices[step.outputs] = step.op.vectorized(self._matrices[step.inputs])
+        for i, slot in enumerate(step.outputs):
+            values[slot] = out[i]
+
+    def _map_backward(self, step: _Map, grads: list) -> None:
+        g = self._stacked_grads(step.outputs, grads)
+        if g is None:
+            return
+        (partial,) = step.op.local_partials(
+            [self._matrices[step.inputs]], self._matrices[step.outputs]
+        )
+        self._add_rows(step.inputs, partial * g, grads)
+
+    def _stacked_grads(self, slots: tuple[int, ...], grads: list) -> np.ndarray | None:
+        """The gradients of ``slots`` as a matrix (zero rows where none arrived)."""
+        rows = [grads[s] for s in slots]
+        if all(r is None for r in rows):
+            return None
+        zero = np.zeros(self._batch)
+        return np.stack([zero if r is None else _full(r, zero.shape) for r in rows])
+
+    def _add_rows(self, slots: tuple[int, ...], matrix: np.ndarray, grads: list) -> None:
+        """Add row i of ``matrix`` to the gradient of ``slots[i]`` where one is needed."""
+        for i, slot in enumerate(slots):
+            if self._needs_grad[slot]:
+                previous = grads[slot]
+                grads[slot] = matrix[i] if previous is None else previous + matrix[i]
+
     def _dense_forward(self, step: _Dense, values: list) -> None:
         theta, shape = self.parameter_values, (self._batch,)
-        x = np.stack([_full(values[s], shape) for s in step.inputs])
+        x = self._matrices.get(step.inputs)
+        if x is None:
+            x = np.stack([_full(values[s], shape) for s in step.inputs])
         w = theta[step.weights]
-        y = w @ x + theta[step.biases][:, None]
+        y = self._matrices[step.outputs] = w @ x + theta[step.biases][:, None]
         self._saved[id(step)] = (x, w)
         for i, slot in enumerate(step.outputs):
             values[slot] = y[i]
 
     def _dense_backward(self, step: _Dense, grads: list, param_grad: np.ndarray) -> None:
-        rows = [grads[s] for s in step.outputs]
-        if all(r is None for r in rows):
+        g = self._stacked_grads(step.outputs, grads)
+        if g is None:
             return
         x, w = self._saved[id(step)]
-        zero = np.zeros(self._batch)
-        g = np.stack([zero if r is None else _full(r, zero.shape) for r in rows])
         np.add.at(param_grad, step.weights, g @ x.T)
         np.add.at(param_grad, step.biases, g.sum(axis=1))
-        dx = w.T @ g
-        for i, slot in enumerate(step.inputs):
-            if self._needs_grad[slot]:
-                previous = grads[slot]
-                grads[slot] = dx[i] if previous is None else previous + dx[i]
+        self._add_rows(step.inputs, w.T @ g, grads)
 
 
 def _full(value: np.ndarray | float, shape: tuple[int]) -> np.ndarray:
@@ -272,3 +311,35 @@ def _fuse_dense_layers(ops: list[_Node], param_slots: dict[int, int]) -> list:
             )
         )
     return program
+
+
+def _fuse_activations(program: list) -> list:
+    """Replace a unary op applied to every row of a _Dense step, one node per row in row
+    order, by one _Map step placed where the first of those nodes stood."""
+    row_of = {
+        slot: (id(step), i)
+        for step in program
+        if type(step) is _Dense
+        for i, slot in enumerate(step.outputs)
+    }
+    dense_of = {id(step): step for step in program if type(step) is _Dense}
+    groups: dict[tuple[int, Op], list[_Node]] = {}
+    for step in program:
+        if type(step) is _Node and len(step.parents) == 1 and step.parents[0] in row_of:
+            groups.setdefault((row_of[step.parents[0]][0], step.op), []).append(step)
+    maps: dict[int, _Map] = {}  # id of each fused node -> its _Map
+    for (dense_id, op), members in groups.items():
+        rows = dense_of[dense_id].outputs
+        if tuple(m.parents[0] for m in members) == rows:
+            fused = _Map(op, tuple(m.slot for m in members), rows)
+            maps.update((id(m), fused) for m in members)
+    result: list = []
+    emitted: set[int] = set()
+    for step in program:
+        fused = maps.get(id(step))
+        if fused is None:
+            result.append(step)
+        elif id(fused) not in emitted:
+            emitted.add(id(fused))
+            result.append(fused)
+    return result
