@@ -1,7 +1,7 @@
 """Neurons, layers and multi-layer perceptrons, compatible with micrograd's ``nn``.
 
 A neuron computes ``act(sum_i w_i * x_i + b)``. The weighted sum is one n-ary ``linear``
-node of the graph (one output, n + 1 local partials) instead of micrograd's chain of 2n
+node of the graph (one output, 2n + 1 local partials) instead of micrograd's chain of 2n
 additions and multiplications: the same gradients with a far smaller graph.
 
 Every :class:`Module` names its parameters after the attributes that hold them

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from micrograd_like.engine import OPS
+
 ROOT = Path(__file__).resolve().parent.parent
 GUIDES = ["README.md", "README.es.md"]
 BLOCK = re.compile(r"^```(python|console)\n(.*?)^```\n(?:\n```text\n(.*?)^```\n)?", re.S | re.M)
@@ -66,11 +68,16 @@ def run_guide(name: str) -> list[tuple[Example, str | None, str]]:
     actual) for each."""
     namespace: dict = {"__name__": "__readme__"}
     results = []
-    for example in examples((ROOT / name).read_text(encoding="utf-8")):
-        if example.kind == "python":
-            results.append((example, example.expected, run_python(example, namespace, name)))
-        else:
-            results.append((example, *run_console(example)))
+    ops_before = dict(OPS)
+    try:
+        for example in examples((ROOT / name).read_text(encoding="utf-8")):
+            if example.kind == "python":
+                results.append((example, example.expected, run_python(example, namespace, name)))
+            else:
+                results.append((example, *run_console(example)))
+    finally:  # the guides declare ops in the global table: forget them afterwards
+        OPS.clear()
+        OPS.update(ops_before)
     return results
 
 
