@@ -71,9 +71,11 @@ class Module:
     """Set to True (by a callback) to end ``fit`` after the current batch."""
 
     static_graph: bool = False
-    """True when the shape of the graph a call builds never depends on the input values
-    (no Python branching on ``.data``): ``fit`` then records the graph once and replays it
-    over whole batches with numpy. Neuron, Layer, Sequential and MLP set it."""
+    """True when every call builds the same graph (the same ops and constants) and only the
+    values of the inputs and parameters differ: no Python branching on ``.data``, no other
+    attribute that changes what is computed. ``fit`` then records the graph once and replays
+    it over whole batches with numpy, recording again when the parameters, the modules or
+    the number of inputs change. Neuron, Layer, Sequential and MLP set it."""
 
     def zero_grad(self) -> None:
         """Set the gradient of every parameter to 0."""
@@ -82,9 +84,14 @@ class Module:
 
     def parameters(self) -> list[Value]:
         """Every parameter, in a fixed order (the order of ``named_parameters``)."""
+        return self.parameters_and_modules()[0]
+
+    def parameters_and_modules(self) -> tuple[list[Value], list[Module]]:
+        """``parameters()`` and every Module of the tree (this one first), in one walk."""
         found: list[Value] = []
-        _collect_parameters(self, None, found, set())
-        return found
+        modules: list[Module] = []
+        _collect_parameters(self, None, found, set(), modules)
+        return found, modules
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         """``(dotted name, parameter)`` pairs such as ``("layers.0.neurons.3.w.1", w)``."""
@@ -148,24 +155,29 @@ class Module:
         return train_on_batch(self, X, y)
 
 
-def _collect_parameters(obj: object, name: str | None, found: list, seen: set[int]) -> None:
+def _collect_parameters(
+    obj: object, name: str | None, found: list, seen: set[int], modules: list | None = None
+) -> None:
     """Depth-first walk of Values, Modules and lists of them, appending (name, Value), or
-    just the Value when ``name`` is None (the faster walk behind ``parameters()``)."""
+    just the Value when ``name`` is None (the faster walk behind ``parameters()``); every
+    Module met is appended to ``modules`` when it is given."""
     if type(obj) is Value:
         found.append(obj if name is None else (name, obj))
     elif isinstance(obj, Module):
         if id(obj) in seen:
             return
         seen.add(id(obj))
+        if modules is not None:
+            modules.append(obj)
         for attr, value in getattr(obj, "__dict__", {}).items():
             if not attr.startswith("_"):
-                _collect_parameters(value, _child_name(name, attr), found, seen)
+                _collect_parameters(value, _child_name(name, attr), found, seen, modules)
     elif isinstance(obj, (list, tuple)):
         if name is None and all(type(item) is Value for item in obj):
             found.extend(obj)  # the common case, a list of weights, without a call per item
             return
         for i, item in enumerate(obj):
-            _collect_parameters(item, _child_name(name, i), found, seen)
+            _collect_parameters(item, _child_name(name, i), found, seen, modules)
 
 
 def _child_name(name: str | None, key: str | int) -> str | None:
@@ -215,8 +227,13 @@ class Neuron(Module):
         rng = _random_source(seed)
         self.w = [Value(rng.uniform(-1, 1)) for _ in range(nin)]
         self.b = Value(0.0)
-        self.activation = activation if nonlin else "linear"
-        self._act = ACTIVATIONS[self.activation]
+        self._activation = activation if nonlin else "linear"
+        self._act = ACTIVATIONS[self._activation]
+
+    @property
+    def activation(self) -> str:
+        """The non-linearity's name, fixed at construction (it is part of the graph)."""
+        return self._activation
 
     @property
     def nonlin(self) -> bool:

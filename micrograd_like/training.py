@@ -267,8 +267,8 @@ def _run_batch_replayed(
     """:func:`_run_batch` by replaying one recorded graph over the batch; None when the
     replay does not apply or produced a non-finite number (the caller then runs the batch
     sample by sample, which gives the exact error or value)."""
-    params = model.parameters()
-    tape = _tape_for(model, loss, params, Xb, targets)
+    params, modules = model.parameters_and_modules()
+    tape = _tape_for(model, loss, params, modules, Xb, targets)
     if tape is None:
         return None
     columns = [*Xb.T] if loss is None else [*Xb.T, *targets.T]
@@ -300,17 +300,24 @@ def _tape_for(
     model: Module,
     loss: losses.Loss | None,
     params: list[Value],
+    modules: list[Module],
     Xb: np.ndarray,
     targets: np.ndarray | None,
 ) -> tape_module.Tape | None:
     """The model's recorded graph for ``loss`` (None: outputs only), recorded on first use
-    and again whenever the model's parameters change; None if it cannot be recorded."""
+    and again whenever the model's parameters, its modules or the number of input columns
+    change; None if it cannot be recorded. (Keeping the modules themselves in the cache,
+    not their ids, means a new module can never pass for a freed one.)"""
     cache = model.__dict__.setdefault("_tapes", {})
-    known = cache.get(loss)
-    if known is not None and len(known[0]) == len(params):
-        if all(map(operator.is_, known[0], params)):
-            return known[1]
     n_features = Xb.shape[1]
+    known = cache.get(loss)
+    if (
+        known is not None
+        and known[2] == n_features
+        and _same_objects(known[0], params)
+        and _same_objects(known[1], modules)
+    ):
+        return known[3]
 
     def forward(leaves: list[Value]) -> list[Value]:
         outputs = _as_outputs(model(leaves[:n_features]))
@@ -323,8 +330,12 @@ def _tape_for(
         recorded = tape_module.Tape.record(forward, params, example)
     except tape_module.TapeNotApplicable:
         recorded = None
-    cache[loss] = (params, recorded)
+    cache[loss] = (params, modules, n_features, recorded)
     return recorded
+
+
+def _same_objects(a: list, b: list) -> bool:
+    return len(a) == len(b) and all(map(operator.is_, a, b))
 
 
 class _EpochTotals:

@@ -230,3 +230,44 @@ def test_replacing_a_parameter_records_the_graph_again():
     model.predict(X)
     model.layers[1].neurons[0].b = Value(10.0)
     assert model.predict(X)[0, 0] == pytest.approx(model([0.5, 1.0]).data, rel=1e-12)
+
+
+def test_a_layer_rebuilt_around_the_same_parameters_is_recorded_again():
+    from micrograd_like import Neuron
+
+    model = MLP(2, [3, 1], seed=0)
+    X = np.array([[0.5, -1.0], [1.0, 2.0], [-0.3, 0.4]])
+    model.predict(X)
+    rebuilt = []
+    for old in model.layers[0].neurons:
+        new = Neuron(2, activation="tanh")
+        new.w, new.b = old.w, old.b
+        rebuilt.append(new)
+    model.layers[0].neurons = rebuilt
+    expected = [model(list(x)).data for x in X]
+    np.testing.assert_allclose(model.predict(X)[:, 0], expected, rtol=1e-12)
+
+
+class _SumOfInputs(Module):
+    """A static model of any input width: w * sum(x)."""
+
+    static_graph = True
+
+    def __init__(self):
+        self.w = Value(1.0)
+
+    def __call__(self, x):
+        return self.w * sum(x)
+
+
+def test_a_new_number_of_input_columns_is_recorded_again():
+    model = _SumOfInputs()
+    np.testing.assert_allclose(model.predict([[1.0, 1.0, 1.0]])[:, 0], [3.0])
+    np.testing.assert_allclose(model.predict([[1.0, 1.0]])[:, 0], [2.0])
+    np.testing.assert_allclose(model.predict([[1.0, 1.0, 1.0, 1.0]])[:, 0], [4.0])
+
+
+def test_a_neurons_activation_cannot_be_changed_behind_the_graphs_back():
+    model = MLP(2, [3, 1], seed=0)
+    with pytest.raises(AttributeError):
+        model.layers[0].neurons[0].activation = "tanh"
