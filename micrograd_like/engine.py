@@ -146,6 +146,8 @@ class Op:
             ) from None
         if type(data) is not float:
             data = _to_float(data, f"the forward of op {self.name!r} returned a result that")
+        if not math.isfinite(data):
+            raise _not_finite(self.name, nodes, data)
         if _GRAD_ENABLED.get():
             return Value._node(data, nodes, self)
         return Value._node(data, (), None)
@@ -164,6 +166,17 @@ class Op:
                 f"for {len(inputs)} input(s)"
             )
         return partials
+
+
+def _not_finite(name: str, nodes: Sequence[Value], data: float) -> ArithmeticError:
+    """The error for an op whose result is inf or nan: a non-finite input (possible only
+    through an assignment to ``.data``) or an overflow."""
+    for node in nodes:
+        if not math.isfinite(node.data):
+            return ValueError(f"{name}: an input is {node.data!r}; Values hold finite numbers")
+    return OverflowError(
+        f"{name} overflowed at {_describe(nodes)}: the result {data!r} is not a finite float"
+    )
 
 
 def _describe(values: Sequence) -> str:
@@ -445,6 +458,8 @@ class Value:
 
     def __init__(self, data: float, label: str = "") -> None:
         self.data = data if type(data) is float else _to_float(data)
+        if not math.isfinite(self.data):
+            raise ValueError(f"Value expects a finite number, got {self.data!r}")
         self.grad = 0.0
         if not isinstance(label, str):
             raise TypeError(f"Value label must be a str, got {type(label).__name__}")
@@ -626,7 +641,7 @@ def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> 
     """d(output)/d(input) for each input, without touching any ``.grad``.
 
     With ``create_graph=True`` the gradients are built from Value operations, so they
-    can be differentiated again (second and higher derivatives).
+    can be differentiated again (second and higher derivatives), even inside no_grad.
     """
     if type(output) is not Value:
         raise TypeError(f"grad: output must be a Value, got {type(output).__name__}")
@@ -634,7 +649,8 @@ def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> 
     for i, x in enumerate(inputs):
         if type(x) is not Value:
             raise TypeError(f"grad: inputs[{i}] must be a Value, got {type(x).__name__}")
-    with _cyclic_collector_paused():
+    recording = enable_grad() if create_graph else contextlib.nullcontext()
+    with _cyclic_collector_paused(), recording:
         grads: dict[Value, Value | float] = {output: Value(1.0) if create_graph else 1.0}
         for node in reversed(topological_order(output)):
             g = grads.get(node)

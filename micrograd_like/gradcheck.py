@@ -181,9 +181,13 @@ def _checked_inputs(inputs: object) -> list[float]:
     for i, x in enumerate(inputs):
         if isinstance(x, Value):
             x = x.data
-        if isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(x):
+        try:
+            value = float(x) if isinstance(x, numbers.Real) and not isinstance(x, bool) else None
+        except OverflowError:  # an int beyond the float range
+            value = None
+        if value is None or not math.isfinite(value):
             raise ValueError(f"inputs[{i}] must be a finite real number, got {x!r}")
-        values.append(float(x))
+        values.append(value)
     return values
 
 

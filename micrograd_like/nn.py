@@ -197,7 +197,10 @@ def _finite_float(value: object, name: str) -> float:
     """``value`` as a float when it is a finite real number (not a bool), else ValueError."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValueError(f"parameter {name!r} must be a real number, got {value!r}")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        raise ValueError(f"parameter {name!r} is too large for a float") from None
     if not math.isfinite(number):
         raise ValueError(f"parameter {name!r} must be finite, got {number!r}")
     return number

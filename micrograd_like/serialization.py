@@ -1,4 +1,4 @@
-"""Save and load models as JSON, and write files atomically.
+"""Save and load models as JSON (written atomically with files.atomic_write).
 
 The file format (version 1) is one JSON object::
 

@@ -233,17 +233,18 @@ def _run_batch_per_sample(
 ) -> tuple[float, np.ndarray]:
     """:func:`_run_batch` with one scalar graph per sample."""
     with contextlib.nullcontext() if train else no_grad():
-        outputs = [_as_outputs(model(row)) for row in Xb.tolist()]
-        gathered = np.array([[o.data for o in sample] for sample in outputs])
         if loss is None:
-            return math.nan, gathered
+            outputs = [_as_outputs(model(row)) for row in Xb.tolist()]
+            return math.nan, np.array([[o.data for o in sample] for sample in outputs])
         try:
+            outputs = [_as_outputs(model(row)) for row in Xb.tolist()]
             terms = [
                 loss.per_sample(float(t[0]) if len(t) == 1 else t, sample)
                 for t, sample in zip(targets, outputs)
             ]
-        except OverflowError:
-            return math.inf, gathered
+        except OverflowError:  # the objective is infinite; its outputs may not exist
+            return math.inf, np.full(targets.shape, math.nan)
+        gathered = np.array([[o.data for o in sample] for sample in outputs])
         objective = sum(terms) if loss.reduction == "sum" else sum(terms) / len(terms)
         params = model.parameters() if (l2 or train) else []
         if l2:
@@ -330,6 +331,8 @@ def _tape_for(
         recorded = tape_module.Tape.record(forward, params, example)
     except tape_module.TapeNotApplicable:
         recorded = None
+    except (ArithmeticError, ValueError):  # not computable at this example: the
+        return None  # per-sample path reports it; record again on the next batch
     cache[loss] = (params, modules, n_features, recorded)
     return recorded
 

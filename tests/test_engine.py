@@ -694,3 +694,38 @@ def test_console_script_next_to_the_interpreter() -> None:
     assert script.exists()
     result = run(str(script), "--version")
     assert result.returncode == 0 and micrograd_like.__version__ in result.stdout
+
+
+# ---------------------------------------------------------------- finite numbers only
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_values_hold_finite_numbers_only(bad):
+    with pytest.raises(ValueError, match="finite number"):
+        Value(bad)
+
+
+def test_an_overflow_in_any_op_is_an_error_naming_the_op_never_a_silent_inf():
+    big = Value(1e308)
+    with pytest.raises(OverflowError, match="mul overflowed at 1e\\+308, 10.0"):
+        big * 10
+    with pytest.raises(OverflowError, match="add overflowed"):
+        big + big
+    with pytest.raises(OverflowError, match="linear overflowed"):
+        OPS["linear"](big, 10.0, 0.0)
+
+
+def test_a_non_finite_number_assigned_to_data_is_refused_by_the_next_op():
+    v = Value(1.0)
+    v.data = math.nan
+    with pytest.raises(ValueError, match="add: an input is nan"):
+        v + 1
+
+
+def test_grad_with_create_graph_records_even_inside_no_grad():
+    x = Value(1.0)
+    y = x**3
+    with no_grad():
+        (dy,) = grad(y, [x], create_graph=True)
+    (d2y,) = grad(dy, [x])
+    assert dy.data == 3.0 and d2y.data == 6.0

@@ -234,3 +234,14 @@ def test_a_saved_file_gets_the_usual_permissions(tmp_path) -> None:
     ordinary.write_text("x")
     MLP(1, [1], seed=0).save(tmp_path / "m.json")
     assert (tmp_path / "m.json").stat().st_mode == ordinary.stat().st_mode
+
+
+def test_a_parameter_beyond_the_float_range_is_a_value_error(tmp_path) -> None:
+    path = tmp_path / "model.json"
+    MLP(1, [1], seed=0).save(path)
+    text = path.read_text(encoding="utf-8")
+    document = json.loads(text)
+    name = next(iter(document["parameters"]))
+    path.write_text(text.replace(json.dumps(document["parameters"][name]), "1" + "0" * 400, 1))
+    with pytest.raises(ValueError, match="too large for a float"):
+        load_model(path)
