@@ -271,3 +271,17 @@ def test_a_neurons_activation_cannot_be_changed_behind_the_graphs_back():
     model = MLP(2, [3, 1], seed=0)
     with pytest.raises(AttributeError):
         model.layers[0].neurons[0].activation = "tanh"
+
+
+def test_a_value_exponent_is_not_replayed_so_its_domain_errors_stay():
+    class Power(Module):
+        static_graph = True
+
+        def __init__(self):
+            self.w = Value(2.0)
+
+        def __call__(self, x):
+            return x[0] ** self.w
+
+    with pytest.raises(ValueError, match="base must be positive"):
+        Power().predict([[3.0], [0.0]])
