@@ -50,23 +50,22 @@ def is_grad_enabled() -> bool:
 
 
 @contextlib.contextmanager
-def no_grad() -> Iterator[None]:
+def _recording(enabled: bool) -> Iterator[None]:
+    token = _GRAD_ENABLED.set(enabled)
+    try:
+        yield
+    finally:
+        _GRAD_ENABLED.reset(token)
+
+
+def no_grad() -> contextlib.AbstractContextManager[None]:
     """Inside this block ops compute values but record no graph (usable as a decorator)."""
-    token = _GRAD_ENABLED.set(False)
-    try:
-        yield
-    finally:
-        _GRAD_ENABLED.reset(token)
+    return _recording(False)
 
 
-@contextlib.contextmanager
-def enable_grad() -> Iterator[None]:
+def enable_grad() -> contextlib.AbstractContextManager[None]:
     """Record graphs again inside this block, even within :func:`no_grad`."""
-    token = _GRAD_ENABLED.set(True)
-    try:
-        yield
-    finally:
-        _GRAD_ENABLED.reset(token)
+    return _recording(True)
 
 
 @contextlib.contextmanager
