@@ -24,7 +24,7 @@ dot:
 	@sh scripts/ensure-dot
 
 $(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+	sh scripts/make-venv $(PYTHON) $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
 	touch $@
