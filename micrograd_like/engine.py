@@ -32,6 +32,7 @@ __all__ = [
     "Value",
     "define_op",
     "enable_grad",
+    "finite_number",
     "grad",
     "is_grad_enabled",
     "no_grad",
@@ -96,6 +97,20 @@ def _to_float(x: object, what: str = "Value") -> float:
         return float(x)
     except OverflowError:
         raise OverflowError(f"{what}: {x!r} is too large for a float") from None
+
+
+def finite_number(value: object, what: str) -> float:
+    """``value`` as a float when it is a finite real number (not a bool), else ValueError
+    naming ``what``: the check for numbers read from files and from users' arguments."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{what} must be a finite real number, got {value!r}")
+    try:
+        number = float(value)
+    except OverflowError:
+        raise ValueError(f"{what} is too large for a float") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{what} must be a finite real number, got {number!r}")
+    return number
 
 
 @dataclass(frozen=True, eq=False)

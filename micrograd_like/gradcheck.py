@@ -30,7 +30,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .engine import Op, Value, grad, no_grad, topological_order
+from .engine import Op, Value, finite_number, grad, no_grad, topological_order
 
 __all__ = [
     "GradcheckError",
@@ -181,13 +181,7 @@ def _checked_inputs(inputs: object) -> list[float]:
     for i, x in enumerate(inputs):
         if isinstance(x, Value):
             x = x.data
-        try:
-            value = float(x) if isinstance(x, numbers.Real) and not isinstance(x, bool) else None
-        except OverflowError:  # an int beyond the float range
-            value = None
-        if value is None or not math.isfinite(value):
-            raise ValueError(f"inputs[{i}] must be a finite real number, got {x!r}")
-        values.append(value)
+        values.append(finite_number(x, f"inputs[{i}]"))
     return values
 
 

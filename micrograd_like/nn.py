@@ -14,14 +14,12 @@ first called, so this module depends on the engine only. A :class:`Sequential` o
 
 from __future__ import annotations
 
-import math
-import numbers
 import os
 import random
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .engine import OPS, Value
+from .engine import OPS, Value, finite_number
 
 if TYPE_CHECKING:
     import numpy as np
@@ -119,7 +117,7 @@ class Module:
                 "the state does not match the module's parameters: "
                 f"missing {_first_few(missing)}, unexpected {_first_few(unexpected)}"
             )
-        values = {name: _finite_float(state[name], name) for name in named}
+        values = {name: finite_number(state[name], f"parameter {name!r}") for name in named}
         for name, p in named.items():
             p.data = values[name]
 
@@ -191,19 +189,6 @@ def _first_few(names: list[str], limit: int = 5) -> str:
         return "none"
     more = f" and {len(names) - limit} more" if len(names) > limit else ""
     return ", ".join(repr(n) for n in names[:limit]) + more
-
-
-def _finite_float(value: object, name: str) -> float:
-    """``value`` as a float when it is a finite real number (not a bool), else ValueError."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"parameter {name!r} must be a real number, got {value!r}")
-    try:
-        number = float(value)
-    except OverflowError:
-        raise ValueError(f"parameter {name!r} is too large for a float") from None
-    if not math.isfinite(number):
-        raise ValueError(f"parameter {name!r} must be finite, got {number!r}")
-    return number
 
 
 class Neuron(Module):
