@@ -191,12 +191,12 @@ class Tape:
         grads: list = [None] * self._n_slots
         for slot, w in zip(self._result_slots, weights):
             if w is not None:
-                grads[slot] = w if grads[slot] is None else grads[slot] + w
+                _accumulate(grads, slot, w)
         param_grad = np.zeros(len(self._params))
         with np.errstate(all="ignore"):
             for step in reversed(self._program):
                 if type(step) is _Node:
-                    self._node_backward(step, values, grads, param_grad)
+                    self._node_backward(step, values, grads)
                 elif type(step) is _Map:
                     self._map_backward(step, grads)
                 else:
@@ -206,7 +206,7 @@ class Tape:
                 param_grad[k] += np.sum(grads[slot])
         return param_grad
 
-    def _node_backward(self, step: _Node, values: list, grads: list, param_grad) -> None:
+    def _node_backward(self, step: _Node, values: list, grads: list) -> None:
         g = grads[step.slot]
         if g is None:
             return
@@ -214,9 +214,7 @@ class Tape:
         partials = step.op.local_partials([values[p] for p in step.parents], values[step.slot])
         for parent, partial in zip(step.parents, partials):
             if needs_grad[parent]:
-                contribution = partial * g
-                previous = grads[parent]
-                grads[parent] = contribution if previous is None else previous + contribution
+                _accumulate(grads, parent, partial * g)
 
     def _map_forward(self, step: _Map, values: list) -> None:
         out = self._matrices[step.outputs] = step.op.vectorized(self._matrices[step.inputs])
@@ -244,8 +242,7 @@ class Tape:
         """Add row i of ``matrix`` to the gradient of ``slots[i]`` where one is needed."""
         for i, slot in enumerate(slots):
             if self._needs_grad[slot]:
-                previous = grads[slot]
-                grads[slot] = matrix[i] if previous is None else previous + matrix[i]
+                _accumulate(grads, slot, matrix[i])
 
     def _dense_forward(self, step: _Dense, values: list) -> None:
         theta, shape = self.parameter_values, (self._batch,)
@@ -266,6 +263,12 @@ class Tape:
         np.add.at(param_grad, step.weights, g @ x.T)
         np.add.at(param_grad, step.biases, g.sum(axis=1))
         self._add_rows(step.inputs, w.T @ g, grads)
+
+
+def _accumulate(grads: list, slot: int, contribution: np.ndarray | float) -> None:
+    """grads[slot] += contribution, where None means no gradient has arrived yet."""
+    previous = grads[slot]
+    grads[slot] = contribution if previous is None else previous + contribution
 
 
 def _full(value: np.ndarray | float, shape: tuple[int]) -> np.ndarray:
