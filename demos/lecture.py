@@ -38,12 +38,12 @@ import numpy as np
 
 from micrograd_like import MLP, Neuron, Value, grad, numerical_grad
 from micrograd_like.callbacks import Callback
+from micrograd_like.callbacks.tensorboard import TensorBoard
 from micrograd_like.datasets import make_moons, train_test_split
 from micrograd_like.files import atomic_write
 from micrograd_like.losses import squared_error
 from micrograd_like.optim import SGD, Adam
 from micrograd_like.plot import best_epoch, plot_decision_boundary, plot_history
-from micrograd_like.tensorboard import TensorBoard
 
 SEED = 0
 PLOT_EXTRA = "pip install 'micrograd_like[plot]'"

@@ -24,39 +24,25 @@ means the gradient check failed; 2 a bad option (one line on stderr).
 
 from __future__ import annotations
 
-import argparse
-import math
-import numbers
-import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import numpy as np
 
 from . import datasets, optim
-from .callbacks import Callback, History
+from .callbacks import Callback, History, TensorBoard
+from .demo_settings import DATASETS, VALIDATION_FRACTION, DemoSettings
 from .engine import Value
 from .files import atomic_write
 from .gradcheck import GradcheckReport, check_model
 from .nn import MLP
 from .plot import plot_decision_boundary, plot_history
-from .tensorboard import TensorBoard
 from .viz import GraphvizNotFoundError, draw_dot, draw_network, render
 
-__all__ = [
-    "DATASETS",
-    "Artefact",
-    "DemoDataset",
-    "DemoResult",
-    "DemoSettings",
-    "add_demo_command",
-    "run_demo",
-]
+__all__ = ["Artefact", "DemoResult", "run_demo"]
 
-VALIDATION_FRACTION = 0.2
-MIN_SAMPLES = 10
 GRAPH_MAX_NODES = 1000
 """Node limit for the one-sample loss graph: a 16,16 MLP's graph has about 500 nodes (over
 viz's default of 500 for three outputs) and dot lays out 1000 in well under a second. A larger
@@ -66,126 +52,6 @@ GRADCHECK_MAX_PARAMS = 500
 """The gradient check covers every parameter of models up to this size (a 16,16 MLP has 337
 or 371), else a random subset of this many."""
 TENSORBOARD_HISTOGRAM_FREQ = 10
-
-
-# ---------------------------------------------------------------- data sets
-
-
-@dataclass(frozen=True)
-class DemoDataset:
-    """A toy problem: ``make(n_samples, seed) -> (X, y)`` with 2-D X and integer labels
-    0 .. classes - 1, and the number of samples the demo uses by default."""
-
-    make: Callable[[int, int], tuple[np.ndarray, np.ndarray]]
-    classes: int
-    samples: int
-
-    @property
-    def outputs(self) -> int:
-        """One output (a logit) for two classes, else one output per class."""
-        return 1 if self.classes == 2 else self.classes
-
-    @property
-    def loss(self) -> str:
-        return "binary_crossentropy" if self.classes == 2 else "sparse_categorical_crossentropy"
-
-
-DATASETS: dict[str, DemoDataset] = {
-    "moons": DemoDataset(
-        lambda n, seed: datasets.make_moons(n, noise=0.1, random_state=seed), 2, 200
-    ),
-    "circles": DemoDataset(
-        lambda n, seed: datasets.make_circles(n, noise=0.1, factor=0.5, random_state=seed), 2, 200
-    ),
-    "blobs": DemoDataset(
-        lambda n, seed: datasets.make_blobs(n, centers=3, random_state=seed), 3, 300
-    ),
-    "xor": DemoDataset(lambda n, seed: datasets.make_xor(n, random_state=seed), 2, 200),
-    "spiral": DemoDataset(
-        lambda n, seed: datasets.make_spiral(n, 3, noise=0.2, random_state=seed), 3, 300
-    ),
-}
-"""The demo's data sets by name; every generator returns its rows in random order."""
-
-
-# ---------------------------------------------------------------- settings
-
-
-def _int_at_least(value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"expected an int >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _check_samples(value: object) -> int:
-    return _int_at_least(value, MIN_SAMPLES)
-
-
-def _check_positive(value: object) -> int:
-    return _int_at_least(value, 1)
-
-
-def _check_seed(value: object) -> int:
-    seed = _int_at_least(value, 0)
-    if seed >= 2**32:
-        raise ValueError(f"expected an int in [0, 2**32), got {value!r}")
-    return seed
-
-
-def _check_lr(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"expected a number > 0, got {value!r}")
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"expected a finite number > 0, got {value!r}")
-    return float(value)
-
-
-def _check_hidden(value: object) -> tuple[int, ...]:
-    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or not value:
-        raise ValueError(f"expected at least one hidden layer size, got {value!r}")
-    for size in value:
-        if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
-            raise ValueError(f"expected layer sizes that are ints >= 1, got {size!r}")
-    return tuple(int(size) for size in value)
-
-
-def _check_dataset(value: object) -> str:
-    if not isinstance(value, str) or value not in DATASETS:
-        raise ValueError(f"expected one of {', '.join(DATASETS)}, got {value!r}")
-    return value  # type: ignore[return-value]
-
-
-_CHECKS: dict[str, Callable[[Any], Any]] = {
-    "dataset": _check_dataset,
-    "samples": lambda value: None if value is None else _check_samples(value),
-    "epochs": _check_positive,
-    "batch_size": _check_positive,
-    "lr": _check_lr,
-    "hidden": _check_hidden,
-    "seed": _check_seed,
-}
-
-
-@dataclass(frozen=True)
-class DemoSettings:
-    """What ``micrograd-like demo`` runs; ``samples=None`` takes the data set's default."""
-
-    dataset: str = "moons"
-    samples: int | None = None
-    epochs: int = 100
-    batch_size: int = 32
-    lr: float = 0.05
-    hidden: tuple[int, ...] = (16, 16)
-    seed: int = 0
-    out: str | Path = "demo-out"
-
-    def __post_init__(self) -> None:
-        for name, check in _CHECKS.items():
-            try:
-                object.__setattr__(self, name, check(getattr(self, name)))
-            except ValueError as exc:
-                raise ValueError(f"{name}: {exc}") from None
-        object.__setattr__(self, "out", Path(self.out))
 
 
 # ---------------------------------------------------------------- results
@@ -333,7 +199,8 @@ def run_demo(settings: DemoSettings | None = None, *, verbose: int = 1) -> DemoR
     out = Path(settings.out)
     _prepare_out(out)
     spec = DATASETS[settings.dataset]
-    X, y = spec.make(settings.samples or spec.samples, settings.seed)
+    make = getattr(datasets, spec.generator)
+    X, y = make(settings.samples or spec.samples, random_state=settings.seed, **spec.options)
     X_train, X_val, y_train, y_val = datasets.train_test_split(
         X, y, test_size=VALIDATION_FRACTION, random_state=settings.seed
     )
@@ -401,167 +268,3 @@ def _write_artefacts(result: DemoResult, out: Path, dataset: str) -> None:
     model.save(out / "model.json")
     result.artefacts.append(Artefact(out / "model.json", "the trained model (load_model)"))
     _write_gradcheck(result, out / "gradcheck.txt")
-
-
-# ---------------------------------------------------------------- the command
-
-
-def _option(parse: Callable[[str], Any], check: Callable[[Any], Any], expected: str):
-    """An argparse ``type``: ``check(parse(text))``, either failure reported as the
-    option's error."""
-
-    def convert(text: str) -> Any:
-        try:
-            value = parse(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
-        try:
-            return check(value)
-        except ValueError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-
-    return convert
-
-
-def _layer_sizes(text: str) -> tuple[int, ...]:
-    """``"16,16"`` -> ``(16, 16)``."""
-    return tuple(int(part) for part in text.split(","))
-
-
-def _one_line_errors(parser: argparse.ArgumentParser) -> None:
-    """Report a bad option on one line, ``<prog>: error: <message>`` with exit code 2, like
-    the command line's other errors (argparse would print the long usage first)."""
-
-    def error(message: str) -> NoReturn:
-        from .cli import EXIT_USAGE  # cli lists this command, so it is imported by now
-
-        parser.exit(EXIT_USAGE, f"{parser.prog}: error: {message}\n")
-
-    parser.error = error  # type: ignore[method-assign]
-
-
-def _settings(args: argparse.Namespace) -> DemoSettings:
-    return DemoSettings(
-        dataset=args.dataset,
-        samples=args.samples,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        hidden=args.hidden,
-        seed=args.seed,
-        out=args.out,
-    )
-
-
-def _plan(settings: DemoSettings) -> str:
-    spec = DATASETS[settings.dataset]
-    sizes = " -> ".join(str(n) for n in (2, *settings.hidden, spec.outputs))
-    return (
-        f"Training an MLP {sizes} on {settings.samples or spec.samples} {settings.dataset} "
-        f"samples ({VALIDATION_FRACTION:.0%} held out for validation): {spec.loss}, Adam with "
-        f"lr {settings.lr:g}, {settings.epochs} epochs of batches of {settings.batch_size}"
-    )
-
-
-def _summary(result: DemoResult, settings: DemoSettings) -> str:
-    """The accuracies, the gradient check, every file written, and how to open TensorBoard."""
-    report = result.gradcheck
-    worst = report.worst
-    lines = [
-        f"Final accuracy: training {result.train_accuracy:.1%} "
-        f"({len(result.training[0])} samples), validation {result.val_accuracy:.1%} "
-        f"({len(result.validation[0])} samples)",
-        f"Gradient check of the trained model: {'passed' if report.ok else 'FAILED'}"
-        + (f", worst relative error {worst.rel_error:.3g} ({worst.name})" if worst else ""),
-        "",
-        f"Wrote into {settings.out}:",
-    ]
-    width = max(len(str(a.path)) for a in result.artefacts)
-    lines += [f"  {str(a.path).ljust(width)}  {a.description}" for a in result.artefacts]
-    if not result.graphs_rendered:
-        lines.append("The graphs were not rendered to SVG (Graphviz's dot is missing).")
-    if result.log_dir is not None:
-        lines.append(f"To watch the training curves: tensorboard --logdir {result.log_dir}")
-    return "\n".join(lines)
-
-
-def _run(args: argparse.Namespace) -> int:
-    from .cli import EXIT_CHECK_FAILED, EXIT_OK  # cli lists this command: imported by now
-
-    settings = _settings(args)
-    print(_plan(settings), flush=True)
-    result = run_demo(settings, verbose=1)
-    for note in result.notes:
-        print(f"note: {note}", file=sys.stderr)
-    print(_summary(result, settings))
-    return EXIT_OK if result.gradcheck.ok else EXIT_CHECK_FAILED
-
-
-def add_demo_command(subparsers: argparse._SubParsersAction) -> None:
-    """Register ``micrograd-like demo``."""
-    defaults = DemoSettings()
-    parser = subparsers.add_parser(
-        "demo",
-        help="train a small network on a toy data set and write its pictures, logs and model",
-        description=(
-            "Trains an MLP on a 2-D toy data set (80% training, 20% validation) with a "
-            "progress bar, prints the final accuracies, and writes into DIR: graph.svg (one "
-            "sample's computation graph), network.svg, history.png, decision_boundary.png, "
-            "logs/ (TensorBoard), model.json and gradcheck.txt."
-        ),
-        epilog=(
-            "Without Graphviz's dot the graphs are written as .dot text; without matplotlib "
-            "or tensorboardX their files are skipped (a note says so, the exit code stays 0). "
-            "Exit codes: 0 ok, 1 the gradient check failed, 2 a bad option."
-        ),
-    )
-    _one_line_errors(parser)
-    parser.add_argument("--dataset", choices=list(DATASETS), default=defaults.dataset)
-    parser.add_argument(
-        "--samples",
-        type=_option(int, _check_samples, "an integer"),
-        metavar="N",
-        help=f"number of samples, at least {MIN_SAMPLES} (default: "
-        + ", ".join(f"{name} {spec.samples}" for name, spec in DATASETS.items())
-        + ")",
-    )
-    parser.add_argument(
-        "--epochs",
-        type=_option(int, _check_positive, "an integer"),
-        default=defaults.epochs,
-        metavar="N",
-        help="passes over the training data (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--batch-size",
-        type=_option(int, _check_positive, "an integer"),
-        default=defaults.batch_size,
-        metavar="K",
-        help="samples per optimizer step (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--lr",
-        type=_option(float, _check_lr, "a number"),
-        default=defaults.lr,
-        help="Adam's learning rate (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--hidden",
-        type=_option(_layer_sizes, _check_hidden, "comma-separated layer sizes such as 16,16"),
-        default=defaults.hidden,
-        metavar="SIZES",
-        help="hidden layer sizes, comma-separated (default: 16,16)",
-    )
-    parser.add_argument(
-        "--seed",
-        type=_option(int, _check_seed, "an integer"),
-        default=defaults.seed,
-        help="seed of the data, the initial weights and the shuffling (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--out",
-        default=str(defaults.out),
-        metavar="DIR",
-        help="output directory, created if needed; files in it are replaced (default: %(default)s)",
-    )
-    parser.set_defaults(run=_run)

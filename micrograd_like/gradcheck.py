@@ -30,7 +30,8 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .engine import Op, Value, finite_number, grad, no_grad, topological_order
+from .checks import finite_number
+from .engine import Op, Value, grad, no_grad, topological_order
 
 __all__ = [
     "GradcheckError",
@@ -273,12 +274,12 @@ def _crosses_kink(evaluate: Evaluate, i: int, eps: float) -> bool:
     if len(nodes_low) != len(nodes_high):
         return False
     for a, b in zip(nodes_low, nodes_high):
-        if a._op is not b._op or len(a._parents) != len(b._parents):
+        if a.rule is not b.rule or len(a.parents) != len(b.parents):
             return False
-        if a._op is None or not a._op.kinks:
+        if a.rule is None or not a.rule.kinks:
             continue
-        for pa, pb in zip(a._parents, b._parents):
-            for kink in a._op.kinks:
+        for pa, pb in zip(a.parents, b.parents):
+            for kink in a.rule.kinks:
                 if _straddles(pa.data - kink, pb.data - kink):
                     return True
     return False
@@ -370,10 +371,10 @@ def _faulty_ops(
     findings: dict[Op, OpFinding] = {}
     seen: set[tuple[Op, tuple[float, ...]]] = set()
     for node in topological_order(root):
-        op = node._op
+        op = node.rule
         if op is None or op in findings:
             continue
-        inputs = [p.data for p in node._parents]
+        inputs = [p.data for p in node.parents]
         key = (op, tuple(inputs))
         if key in seen:
             continue

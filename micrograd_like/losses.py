@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from .checks import lookup
 from .engine import OPS, Value
 
 __all__ = [
@@ -391,26 +392,22 @@ LOSSES: dict[str, Loss] = {
         sparse_categorical_crossentropy,
     )
 }
-"""The losses known by name (``get_loss`` also takes the aliases in ``_ALIASES``)."""
+"""The losses known by name (``get_loss`` also takes the aliases in ``ALIASES``)."""
 
-_ALIASES = {
+ALIASES = {
     "mean_squared_error": "mse",
     "sum_squared_error": "squared_error",
 }
 
 
 def get_loss(name_or_loss: str | Loss) -> Loss:
-    """A Loss from its name (or a Keras alias such as "mean_squared_error"); a Loss is
-    returned as is."""
+    """A Loss from its name, in any case (or a Keras alias such as "mean_squared_error");
+    a Loss is returned as is."""
     if isinstance(name_or_loss, Loss):
         return name_or_loss
     if not isinstance(name_or_loss, str):
         raise TypeError(f"a loss is a name or a Loss, got {type(name_or_loss).__name__}")
-    name = _ALIASES.get(name_or_loss, name_or_loss)
-    if name not in LOSSES:
-        known = ", ".join(sorted([*LOSSES, *_ALIASES]))
-        raise ValueError(f"unknown loss {name_or_loss!r}; known losses: {known}")
-    return LOSSES[name]
+    return lookup(name_or_loss, LOSSES, "loss", ALIASES)
 
 
 def l2_penalty(params: Iterable[Value], alpha: float) -> Value:

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .checks import count, lookup, nonnegative_number, positive_number
 from .engine import Value
 
 __all__ = [
@@ -42,20 +43,6 @@ __all__ = [
     "StepDecay",
     "get_optimizer",
 ]
-
-
-def _checked(value: object, what: str, *, strict: bool = False, below: float = math.inf) -> float:
-    """``value`` as a float >= 0 (> 0 if ``strict``), finite and < ``below``."""
-    if below < math.inf:
-        expected = f"a number in {'(' if strict else '['}0, {below:g})"
-    else:
-        expected = f"a finite number {'>' if strict else '>='} 0"
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{what} must be {expected}, got {value!r}")
-    value = float(value)
-    if not (0 < value if strict else 0 <= value) or not value < below:  # NaN fails too
-        raise ValueError(f"{what} must be {expected}, got {value!r}")
-    return value
 
 
 # ---------------------------------------------------------------- optimizers
@@ -82,7 +69,7 @@ class Optimizer:
 
     @lr.setter
     def lr(self, value: float) -> None:
-        self._lr = _checked(value, f"{type(self).__name__}: lr")
+        self._lr = nonnegative_number(value, f"{type(self).__name__}: lr")
 
     def bind(self, params: Iterable[Value]) -> Optimizer:
         """Optimize ``params`` from now on (forgetting any momentum or moments); returns self."""
@@ -154,8 +141,8 @@ class SGD(Optimizer):
         nesterov: bool = False,
         weight_decay: float = 0.0,
     ) -> None:
-        self.momentum = _checked(momentum, "SGD: momentum")
-        self.weight_decay = _checked(weight_decay, "SGD: weight_decay")
+        self.momentum = nonnegative_number(momentum, "SGD: momentum")
+        self.weight_decay = nonnegative_number(weight_decay, "SGD: weight_decay")
         if not isinstance(nesterov, bool):
             raise TypeError(f"SGD: nesterov must be True or False, got {nesterov!r}")
         if nesterov and self.momentum == 0:
@@ -196,11 +183,11 @@ class Adam(Optimizer):
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
         self.betas = (
-            _checked(betas[0], "Adam: betas[0]", below=1.0),
-            _checked(betas[1], "Adam: betas[1]", below=1.0),
+            nonnegative_number(betas[0], "Adam: betas[0]", below=1.0),
+            nonnegative_number(betas[1], "Adam: betas[1]", below=1.0),
         )
-        self.eps = _checked(eps, "Adam: eps", strict=True)
-        self.weight_decay = _checked(weight_decay, "Adam: weight_decay")
+        self.eps = positive_number(eps, "Adam: eps")
+        self.weight_decay = nonnegative_number(weight_decay, "Adam: weight_decay")
         super().__init__(params, lr)
 
     def __repr__(self) -> str:
@@ -240,11 +227,7 @@ def get_optimizer(name_or_optimizer: str | Optimizer, **kwargs: object) -> Optim
         raise TypeError(
             f"an optimizer is a name or an Optimizer, got {type(name_or_optimizer).__name__}"
         )
-    cls = OPTIMIZERS.get(name_or_optimizer.lower())
-    if cls is None:
-        known = ", ".join(OPTIMIZERS)
-        raise ValueError(f"unknown optimizer {name_or_optimizer!r}; known optimizers: {known}")
-    return cls(**kwargs)
+    return lookup(name_or_optimizer, OPTIMIZERS, "optimizer")(**kwargs)
 
 
 # ---------------------------------------------------------------- learning-rate schedules
@@ -256,12 +239,6 @@ def _epoch(epoch: object) -> int:
     return int(epoch)
 
 
-def _positive_count(value: object, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{what} must be an int >= 1, got {value!r}")
-    return int(value)
-
-
 @dataclass(frozen=True)
 class StepDecay:
     """lr(epoch) = initial_lr * gamma ** (epoch // step_size)."""
@@ -271,11 +248,11 @@ class StepDecay:
     gamma: float = 0.1
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "initial_lr", _checked(self.initial_lr, "StepDecay: initial_lr"))
         object.__setattr__(
-            self, "step_size", _positive_count(self.step_size, "StepDecay: step_size")
+            self, "initial_lr", nonnegative_number(self.initial_lr, "StepDecay: initial_lr")
         )
-        object.__setattr__(self, "gamma", _checked(self.gamma, "StepDecay: gamma", strict=True))
+        object.__setattr__(self, "step_size", count(self.step_size, "StepDecay: step_size"))
+        object.__setattr__(self, "gamma", positive_number(self.gamma, "StepDecay: gamma"))
 
     def __call__(self, epoch: int) -> float:
         return self.initial_lr * self.gamma ** (_epoch(epoch) // self.step_size)
@@ -290,11 +267,9 @@ class ExponentialDecay:
 
     def __post_init__(self) -> None:
         object.__setattr__(
-            self, "initial_lr", _checked(self.initial_lr, "ExponentialDecay: initial_lr")
+            self, "initial_lr", nonnegative_number(self.initial_lr, "ExponentialDecay: initial_lr")
         )
-        object.__setattr__(
-            self, "gamma", _checked(self.gamma, "ExponentialDecay: gamma", strict=True)
-        )
+        object.__setattr__(self, "gamma", positive_number(self.gamma, "ExponentialDecay: gamma"))
 
     def __call__(self, epoch: int) -> float:
         return self.initial_lr * self.gamma ** _epoch(epoch)
@@ -310,11 +285,13 @@ class CosineDecay:
     min_lr: float = 0.0
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "initial_lr", _checked(self.initial_lr, "CosineDecay: initial_lr"))
         object.__setattr__(
-            self, "total_epochs", _positive_count(self.total_epochs, "CosineDecay: total_epochs")
+            self, "initial_lr", nonnegative_number(self.initial_lr, "CosineDecay: initial_lr")
         )
-        object.__setattr__(self, "min_lr", _checked(self.min_lr, "CosineDecay: min_lr"))
+        object.__setattr__(
+            self, "total_epochs", count(self.total_epochs, "CosineDecay: total_epochs")
+        )
+        object.__setattr__(self, "min_lr", nonnegative_number(self.min_lr, "CosineDecay: min_lr"))
 
     def __call__(self, epoch: int) -> float:
         progress = min(_epoch(epoch), self.total_epochs) / self.total_epochs
@@ -334,11 +311,15 @@ class LinearDecay:
     final_lr: float = 0.0
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "initial_lr", _checked(self.initial_lr, "LinearDecay: initial_lr"))
         object.__setattr__(
-            self, "total_epochs", _positive_count(self.total_epochs, "LinearDecay: total_epochs")
+            self, "initial_lr", nonnegative_number(self.initial_lr, "LinearDecay: initial_lr")
         )
-        object.__setattr__(self, "final_lr", _checked(self.final_lr, "LinearDecay: final_lr"))
+        object.__setattr__(
+            self, "total_epochs", count(self.total_epochs, "LinearDecay: total_epochs")
+        )
+        object.__setattr__(
+            self, "final_lr", nonnegative_number(self.final_lr, "LinearDecay: final_lr")
+        )
 
     def __call__(self, epoch: int) -> float:
         elapsed = min(_epoch(epoch), self.total_epochs)
@@ -368,4 +349,6 @@ class LRScheduler:
 
     def _apply(self) -> None:
         lr = self.schedule(self.epoch)
-        self.optimizer.lr = _checked(lr, f"the schedule's learning rate for epoch {self.epoch}")
+        self.optimizer.lr = nonnegative_number(
+            lr, f"the schedule's learning rate for epoch {self.epoch}"
+        )

@@ -1,4 +1,8 @@
-"""Save and load models as JSON (written atomically with files.atomic_write).
+"""The model file format: versioned JSON, written atomically, read with every field checked.
+
+This module knows the format, not the classes: it turns a :class:`ModelDescription`
+(architecture and parameters as plain data) into a file and back. The models themselves
+(:mod:`micrograd_like.nn`) describe themselves and are rebuilt from a description.
 
 The file format (version 1) is one JSON object::
 
@@ -21,10 +25,10 @@ The file format (version 1) is one JSON object::
       }
     }
 
-Activations are those of :data:`micrograd_like.nn.ACTIVATIONS`. An ``"MLP"`` has one
-activation on every hidden layer and a linear last layer. Floats are written with
-``repr`` precision, so a round trip gives bit-identical parameters. The optimizer state
-and the compile settings are not saved.
+Activations are the names the reader is given (:data:`micrograd_like.nn.ACTIVATIONS`).
+An ``"MLP"`` has one activation on every hidden layer and a linear last layer. Floats are
+written with ``repr`` precision, so a round trip gives bit-identical parameters. The
+optimizer state and the compile settings are not saved.
 
 Writing goes to a temporary file in the target's directory, flushed to disk, then renamed
 over the target (``os.replace``), so an interrupted save leaves the old file intact.
@@ -37,63 +41,75 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Collection
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import checks
 from .files import atomic_write
-from .nn import ACTIVATIONS, MLP, Layer, Sequential
 
-__all__ = ["FORMAT", "VERSION", "load_model", "save_model"]
+__all__ = [
+    "FORMAT",
+    "VERSION",
+    "ModelDescription",
+    "from_document",
+    "read_model_file",
+    "to_document",
+    "write_model_file",
+]
 
 FORMAT = "micrograd_like.model"
 VERSION = 1
+KINDS = ("MLP", "Sequential")
 _PICKLE_PROTOCOL_MARK = 0x80  # first byte of pickle protocols 2 and above
+
+
+@dataclass(frozen=True)
+class ModelDescription:
+    """A model as plain data: its class (one of :data:`KINDS`), its number of inputs, one
+    ``(nout, activation)`` per layer, and its parameters by name (``state_dict()``)."""
+
+    kind: str
+    nin: int
+    layers: tuple[tuple[int, str], ...]
+    parameters: dict[str, float]
 
 
 # ---------------------------------------------------------------- saving
 
 
-def model_to_dict(model: Sequential) -> dict[str, Any]:
-    """The JSON document for ``model`` (an MLP or a Sequential of Layers)."""
-    if not isinstance(model, Sequential):
-        raise TypeError(
-            f"only an MLP or a Sequential of Layers can be saved, got {type(model).__name__}; "
-            "for other modules save model.state_dict() yourself"
-        )
-    layers = []
-    for i, layer in enumerate(model.layers):
-        if layer.activation is None:
-            raise ValueError(f"layer {i} mixes activations; the file format needs one per layer")
-        layers.append({"nout": layer.nout, "activation": layer.activation})
-    parameters = model.state_dict()
-    for name, value in parameters.items():
+def to_document(description: ModelDescription) -> dict[str, Any]:
+    """The JSON document for ``description``; a non-finite parameter is refused."""
+    for name, value in description.parameters.items():
         if not math.isfinite(value):
             raise ValueError(f"parameter {name!r} is {value!r}; refusing to save a broken model")
     return {
         "format": FORMAT,
         "version": VERSION,
         "architecture": {
-            "class": "MLP" if isinstance(model, MLP) else "Sequential",
-            "nin": model.nin,
-            "layers": layers,
+            "class": description.kind,
+            "nin": description.nin,
+            "layers": [{"nout": n, "activation": a} for n, a in description.layers],
         },
-        "parameters": parameters,
+        "parameters": dict(description.parameters),
     }
 
 
-def save_model(model: Sequential, path: str | os.PathLike) -> None:
-    """Write ``model`` to ``path`` in the JSON format above, atomically."""
-    document = model_to_dict(model)
+def write_model_file(path: str | os.PathLike, description: ModelDescription) -> None:
+    """Write ``description`` to ``path`` in the JSON format above, atomically."""
+    document = to_document(description)
     atomic_write(path, lambda file: json.dump(document, file, indent=1, allow_nan=False))
 
 
 # ---------------------------------------------------------------- loading
 
 
-def load_model(path: str | os.PathLike) -> Sequential:
-    """Read a model written by ``model.save(path)``; ValueError if the file is anything else."""
+def read_model_file(path: str | os.PathLike, activations: Collection[str]) -> ModelDescription:
+    """The description in a file written by :func:`write_model_file`; ValueError if the
+    file is anything else. ``activations`` are the activation names a layer may have."""
     raw = Path(path).read_bytes()
-    return model_from_dict(_parse_json(raw))
+    return from_document(_parse_json(raw), activations)
 
 
 def _parse_json(raw: bytes) -> Any:
@@ -134,8 +150,8 @@ def _refuse_constant(name: str) -> None:
     raise ValueError(f"the file contains {name}; parameters must be finite numbers")
 
 
-def model_from_dict(document: Any) -> Sequential:
-    """Check a parsed document field by field and build the model it describes."""
+def from_document(document: Any, activations: Collection[str]) -> ModelDescription:
+    """Check a parsed document field by field and return what it describes."""
     _check_keys(document, {"format", "version", "architecture", "parameters"}, "the file")
     if document["format"] != FORMAT:
         raise ValueError(f"unknown format {document['format']!r}; expected {FORMAT!r}")
@@ -144,52 +160,34 @@ def model_from_dict(document: Any) -> Sequential:
         raise ValueError(f"unsupported version {version!r}; this library reads version {VERSION}")
     architecture = document["architecture"]
     _check_keys(architecture, {"class", "nin", "layers"}, "architecture")
+    kind = architecture["class"]
+    if kind not in KINDS:
+        raise ValueError(f'architecture.class is {kind!r}; expected "MLP" or "Sequential"')
     nin = _count(architecture["nin"], "architecture.nin")
     specs = architecture["layers"]
     if not isinstance(specs, list) or not specs:
         raise ValueError("architecture.layers must be a non-empty list")
-    sizes = [nin]
-    activations = []
+    layers = []
     for i, spec in enumerate(specs):
         where = f"architecture.layers[{i}]"
         _check_keys(spec, {"nout", "activation"}, where)
-        sizes.append(_count(spec["nout"], f"{where}.nout"))
+        nout = _count(spec["nout"], f"{where}.nout")
         activation = spec["activation"]
-        if not isinstance(activation, str) or activation not in ACTIVATIONS:
+        if not isinstance(activation, str) or activation not in activations:
             raise ValueError(
-                f"{where}.activation is {activation!r}; expected one of {sorted(ACTIVATIONS)}"
+                f"{where}.activation is {activation!r}; expected one of {sorted(activations)}"
             )
-        activations.append(activation)
+        layers.append((nout, activation))
     parameters = document["parameters"]
     if not isinstance(parameters, dict):
         raise ValueError("parameters must be an object mapping names to numbers")
-    expected = sum((sizes[i] + 1) * sizes[i + 1] for i in range(len(specs)))
-    if len(parameters) != expected:  # checked before building anything of that size
+    sizes = [nin, *(nout for nout, _ in layers)]
+    expected = sum((sizes[i] + 1) * sizes[i + 1] for i in range(len(layers)))
+    if len(parameters) != expected:  # checked before anything of that size is built
         raise ValueError(
             f"the architecture has {expected} parameters but the file holds {len(parameters)}"
         )
-    model = _build(architecture["class"], sizes, activations)
-    model.load_state_dict(parameters)
-    return model
-
-
-def _build(kind: Any, sizes: list[int], activations: list[str]) -> Sequential:
-    if kind == "MLP":
-        hidden = set(activations[:-1])
-        if activations[-1] != "linear" or len(hidden) > 1:
-            raise ValueError(
-                "an MLP has one activation on all hidden layers and a linear last layer; "
-                f"the file says {activations}"
-            )
-        return MLP(sizes[0], sizes[1:], activation=hidden.pop() if hidden else "relu", seed=0)
-    if kind == "Sequential":
-        return Sequential(
-            *(
-                Layer(sizes[i], sizes[i + 1], activation=activations[i], seed=0)
-                for i in range(len(activations))
-            )
-        )
-    raise ValueError(f'architecture.class is {kind!r}; expected "MLP" or "Sequential"')
+    return ModelDescription(kind, nin, tuple(layers), parameters)
 
 
 def _check_keys(obj: Any, keys: set[str], where: str) -> None:
@@ -205,6 +203,7 @@ def _check_keys(obj: Any, keys: set[str], where: str) -> None:
 
 
 def _count(value: Any, where: str) -> int:
-    if type(value) is not int or value < 1:
-        raise ValueError(f"{where} must be a positive integer, got {value!r}")
-    return value
+    """A JSON integer >= 1 (not a float such as 2.0: the file was written with ints)."""
+    if type(value) is not int:
+        raise ValueError(f"{where} must be an int >= 1, got {value!r}")
+    return checks.count(value, where)

@@ -4,7 +4,8 @@
 input values (an MLP or a Sequential of layers) every sample's graph has the same shape.
 A :class:`Tape` traces that graph once, on placeholder inputs, and then evaluates each node
 on a numpy array holding its value for every sample of the batch. Backward applies the
-same local partials (the op table's rules evaluated on arrays) and sums each parameter's
+same local partials (the op table's rules evaluated on arrays, see
+:mod:`micrograd_like.numpy_forms`) and sums each parameter's
 contributions over the batch, which is exactly the sum of the per-sample gradients.
 
 Neurons that read the same inputs are fused: their ``linear`` nodes become one matrix
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .engine import OPS, Op, Value, enable_grad, topological_order
+from .numpy_forms import NumpyForm, numpy_form
 
 __all__ = ["Tape", "TapeNotApplicable"]
 
@@ -36,6 +38,7 @@ class _Node:
 
     slot: int
     op: Op
+    form: NumpyForm
     parents: tuple[int, ...]
 
 
@@ -54,6 +57,7 @@ class _Map:
     """One unary op applied to every row of a _Dense step's output (a layer's activation)."""
 
     op: Op
+    form: NumpyForm
     outputs: tuple[int, ...]
     inputs: tuple[int, ...]  # the _Dense step's outputs, in row order
 
@@ -111,7 +115,7 @@ class Tape:
         if not all(type(r) is Value for r in results):
             raise TapeNotApplicable("the traced function must return Values")
         # a root whose parents are all results, so one traversal orders everything
-        root = Value._node(0.0, tuple(results), None)
+        root = Value._node(0.0, tuple(results), None)  # never visible outside this method
         order = topological_order(root)[:-1]
         slot_of = {node: i for i, node in enumerate(order)}
 
@@ -123,7 +127,7 @@ class Tape:
         needs_grad = [False] * len(order)
         ops: list[_Node] = []
         for slot, node in enumerate(order):
-            if not node._parents:
+            if not node.parents:
                 if node in param_index:
                     param_slots[slot] = param_index[node]
                     needs_grad[slot] = True
@@ -132,11 +136,12 @@ class Tape:
                 else:
                     constants[slot] = node.data
                 continue
-            if node._op.vectorized is None:
-                raise TapeNotApplicable(f"op {node._op.name!r} has no vectorised form")
-            parents = tuple(slot_of[p] for p in node._parents)
+            form = numpy_form(node.rule)
+            if form is None:
+                raise TapeNotApplicable(f"op {node.rule.name!r} has no numpy form")
+            parents = tuple(slot_of[p] for p in node.parents)
             needs_grad[slot] = any(needs_grad[p] for p in parents)
-            ops.append(_Node(slot, node._op, parents))
+            ops.append(_Node(slot, node.rule, form, parents))
         # a placeholder that the graph does not use is simply not read
         program = _fuse_activations(_fuse_dense_layers(ops, param_slots))
         return cls(
@@ -171,7 +176,7 @@ class Tape:
         with np.errstate(all="ignore"):
             for step in self._program:
                 if type(step) is _Node:
-                    values[step.slot] = step.op.vectorized(*[values[p] for p in step.parents])
+                    values[step.slot] = step.form.forward(*[values[p] for p in step.parents])
                 elif type(step) is _Map:
                     self._map_forward(step, values)
                 else:
@@ -211,13 +216,14 @@ class Tape:
         if g is None:
             return
         needs_grad = self._needs_grad
-        partials = step.op.local_partials([values[p] for p in step.parents], values[step.slot])
+        inputs = [values[p] for p in step.parents]
+        partials = step.form.local_partials(step.op, inputs, values[step.slot])
         for parent, partial in zip(step.parents, partials):
             if needs_grad[parent]:
                 _accumulate(grads, parent, partial * g)
 
     def _map_forward(self, step: _Map, values: list) -> None:
-        out = self._matrices[step.outputs] = step.op.vectorized(self._matrices[step.inputs])
+        out = self._matrices[step.outputs] = step.form.forward(self._matrices[step.inputs])
         for i, slot in enumerate(step.outputs):
             values[slot] = out[i]
 
@@ -225,8 +231,8 @@ class Tape:
         g = self._stacked_grads(step.outputs, grads)
         if g is None:
             return
-        (partial,) = step.op.local_partials(
-            [self._matrices[step.inputs]], self._matrices[step.outputs]
+        (partial,) = step.form.local_partials(
+            step.op, [self._matrices[step.inputs]], self._matrices[step.outputs]
         )
         self._add_rows(step.inputs, partial * g, grads)
 
@@ -334,7 +340,7 @@ def _fuse_activations(program: list) -> list:
     for (dense_id, op), members in groups.items():
         rows = dense_of[dense_id].outputs
         if tuple(m.parents[0] for m in members) == rows:
-            fused = _Map(op, tuple(m.slot for m in members), rows)
+            fused = _Map(op, members[0].form, tuple(m.slot for m in members), rows)
             maps.update((id(m), fused) for m in members)
     result: list = []
     emitted: set[int] = set()

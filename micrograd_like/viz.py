@@ -29,6 +29,7 @@ from pathlib import Path
 import graphviz
 
 from .engine import Value, topological_order
+from .errors import GraphvizNotFoundError
 from .files import atomic_write
 
 __all__ = [
@@ -69,10 +70,6 @@ _GRAD_SCHEME = "oranges9"  # Graphviz's Brewer scheme; fill index 1 (pale) .. 9 
 _POSITIVE, _NEGATIVE, _BAD_WEIGHT = "#2563eb", "#dc2626", "#9ca3af"
 
 
-class GraphvizNotFoundError(RuntimeError):
-    """Graphviz's ``dot`` program is not installed (the DOT text was written instead)."""
-
-
 # ---------------------------------------------------------------- argument checks
 
 
@@ -110,7 +107,7 @@ def _number(x: float) -> str:
 
 
 def _kind(node: Value, params: set[Value]) -> str:
-    if node._parents:
+    if node.parents:
         return "intermediate"
     if node in params:
         return "parameter"
@@ -118,7 +115,7 @@ def _kind(node: Value, params: set[Value]) -> str:
 
 
 def _op_symbol(node: Value) -> str:
-    return _OP_SYMBOLS.get(node._op.name, node._op.label)
+    return _OP_SYMBOLS.get(node.rule.name, node.rule.label)
 
 
 def _grad_fill(grad: float, largest: float) -> dict[str, str]:
@@ -156,10 +153,10 @@ def _skipped_ranks(order: Sequence[Value]) -> int:
     late as possible): a feasible ranking, so this bounds the count of dot's optimal one."""
     depth = {order[-1]: 0}
     for node in reversed(order):
-        for parent in node._parents:
+        for parent in node.parents:
             depth[parent] = max(depth.get(parent, 0), depth[node] + 2)
     # the edge parent -> op of node spans depth[parent] - depth[node] - 1 ranks
-    return sum(depth[p] - depth[node] - 2 for node in order for p in node._parents)
+    return sum(depth[p] - depth[node] - 2 for node in order for p in node.parents)
 
 
 def draw_dot(
@@ -185,7 +182,7 @@ def draw_dot(
     rankdir = _checked_rankdir(rankdir)
     max_nodes = _checked_max(max_nodes, "max_nodes")
     order = topological_order(root)
-    ops = sum(1 for node in order if node._parents)
+    ops = sum(1 for node in order if node.parents)
     if len(order) + ops > max_nodes:
         raise _too_large(
             f"{len(order) + ops} nodes ({len(order)} values and {ops} ops)",
@@ -212,10 +209,10 @@ def draw_dot(
     for node in order:
         attrs = _value_attrs(node, _kind(node, param_set), node is root, largest)
         dot.node(ids[node], _value_label(node, rankdir), shape="record", **attrs)
-        if node._parents:
+        if node.parents:
             op_id = ids[node] + "_op"
             dot.node(op_id, _op_symbol(node).replace("\\", "\\\\"), shape="ellipse")
-            for parent in node._parents:
+            for parent in node.parents:
                 dot.edge(ids[parent], op_id)
             dot.edge(op_id, ids[node])
     return dot

@@ -111,7 +111,7 @@ def test_both_engines_compute_the_same_demo_losses(quick):
 def test_profile_lists_the_engine_functions_by_own_time(quick):
     stdout = quick[0]
     assert "Ordered by: internal time" in stdout
-    assert "engine.py" in stdout
+    assert "engine/value.py" in stdout
 
 
 def test_unknown_option_is_a_usage_error():

@@ -20,8 +20,8 @@ from micrograd_like.callbacks import (
     ModelCheckpoint,
     TerminateOnNaN,
 )
+from micrograd_like.nn import load_model
 from micrograd_like.optim import SGD
-from micrograd_like.serialization import load_model
 
 rng = np.random.default_rng(0)
 X = rng.normal(size=(12, 2))

@@ -19,7 +19,9 @@ import numpy as np
 import pytest
 
 from micrograd_like import cli, load_model
-from micrograd_like.demo import DATASETS, DemoSettings, add_demo_command, run_demo
+from micrograd_like.cli.demo_command import add_demo_command
+from micrograd_like.demo import run_demo
+from micrograd_like.demo_settings import DATASETS, DemoSettings
 from micrograd_like.engine import OPS
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -191,18 +193,18 @@ def test_each_dataset_runs(demo, tmp_path, dataset):
 @pytest.mark.parametrize(
     "options, fragment",
     [
-        (["--epochs", "0"], "argument --epochs: expected an int >= 1"),
+        (["--epochs", "0"], "argument --epochs: epochs must be an int >= 1"),
         (["--epochs", "x"], "argument --epochs: expected an integer"),
-        (["--batch-size", "0"], "argument --batch-size: expected an int >= 1"),
+        (["--batch-size", "0"], "argument --batch-size: batch_size must be an int >= 1"),
         (["--hidden", "16,x"], "argument --hidden: expected comma-separated layer sizes"),
-        (["--hidden", "0"], "argument --hidden: expected layer sizes that are ints >= 1"),
+        (["--hidden", "0"], "argument --hidden: a hidden layer size must be an int >= 1"),
         (["--hidden", ""], "argument --hidden: expected comma-separated layer sizes"),
         (["--dataset", "iris"], "argument --dataset: invalid choice: 'iris'"),
-        (["--lr", "0"], "argument --lr: expected a finite number > 0"),
-        (["--lr", "-0.1"], "argument --lr: expected a finite number > 0"),
-        (["--lr", "nan"], "argument --lr: expected a finite number > 0"),
-        (["--samples", "5"], "argument --samples: expected an int >= 10"),
-        (["--seed", "-1"], "argument --seed: expected an int >= 0"),
+        (["--lr", "0"], "argument --lr: lr must be a finite number > 0"),
+        (["--lr", "-0.1"], "argument --lr: lr must be a finite number > 0"),
+        (["--lr", "nan"], "argument --lr: lr must be a finite number > 0"),
+        (["--samples", "5"], "argument --samples: samples must be an int >= 10"),
+        (["--seed", "-1"], "argument --seed: seed must be an int in [0, 2**32)"),
     ],
 )
 def test_bad_options_are_one_line_errors_with_exit_2(demo, tmp_path, options, fragment):
@@ -231,11 +233,11 @@ def test_help_lists_the_options_and_the_data_sets(demo):
 
 
 def test_settings_refuse_bad_values():
-    with pytest.raises(ValueError, match="epochs: expected an int >= 1"):
+    with pytest.raises(ValueError, match="epochs must be an int >= 1"):
         DemoSettings(epochs=0)
-    with pytest.raises(ValueError, match="hidden: expected at least one hidden layer size"):
+    with pytest.raises(ValueError, match="hidden must list at least one layer size"):
         DemoSettings(hidden=())
-    with pytest.raises(ValueError, match="dataset: expected one of moons"):
+    with pytest.raises(ValueError, match="dataset must be one of moons"):
         DemoSettings(dataset="iris")
     assert DemoSettings(hidden=[8]).hidden == (8,)
 

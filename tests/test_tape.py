@@ -10,7 +10,7 @@ import pytest
 from micrograd_like import MLP, Module, Value, datasets, define_op, losses, no_grad
 from micrograd_like.engine import OPS
 from micrograd_like.tape import Tape, TapeNotApplicable
-from micrograd_like.training import _run_batch_per_sample, _run_batch_replayed
+from micrograd_like.training.batches import _run_batch_per_sample, _run_batch_replayed
 
 
 def per_sample_gradients(model, sample_loss, X, T):

@@ -14,9 +14,9 @@ event_accumulator = pytest.importorskip("tensorboard.backend.event_processing.ev
 
 from micrograd_like import MLP  # noqa: E402
 from micrograd_like.callbacks import LearningRateScheduler  # noqa: E402
+from micrograd_like.callbacks.tensorboard import TensorBoard, parameter_group, parameter_groups  # noqa: E402
 from micrograd_like.datasets import make_moons  # noqa: E402
 from micrograd_like.engine import Value  # noqa: E402
-from micrograd_like.tensorboard import TensorBoard, parameter_group, parameter_groups  # noqa: E402
 
 EPOCHS = 3
 # MLP(2, [4, 1]): 2*4 weights and 4 biases in layer 0, 4 weights and 1 bias in layer 1
@@ -245,6 +245,6 @@ def test_parameter_groups_of_an_mlp_are_its_weights_and_biases():
 
 
 def test_importing_the_module_does_not_import_tensorboardx():
-    code = "import sys, micrograd_like.tensorboard; print('tensorboardX' in sys.modules)"
+    code = "import sys, micrograd_like.callbacks.tensorboard; print('tensorboardX' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "False", result.stderr

@@ -411,7 +411,7 @@ def test_bad_fit_arguments(kwargs, message) -> None:
 
 def test_bad_compile_arguments() -> None:
     model = MLP(2, [1], seed=0)
-    with pytest.raises(ValueError, match="unknown metric 'f1'; known metrics: acc, accuracy"):
+    with pytest.raises(ValueError, match="unknown metric 'f1'; known: acc, accuracy"):
         model.compile("sgd", "mse", metrics=["f1"])
     with pytest.raises(ValueError, match="distinct"):
         model.compile("sgd", "mse", metrics=["accuracy", "acc"])

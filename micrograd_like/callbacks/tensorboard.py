@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from .callbacks import Callback
-from .engine import Value
+from ..engine import Value
+from .base import Callback
 
 __all__ = ["TensorBoard", "parameter_group", "parameter_groups"]
 

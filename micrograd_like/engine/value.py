@@ -1,89 +1,27 @@
-"""The scalar reverse-mode autodiff engine.
+"""The computation graph's node, :class:`Value`, and the table of ops that make nodes.
 
 A :class:`Value` wraps one float. Every operation on Values creates a new node that
-remembers its inputs (``_parents``, an ordered tuple) and the :class:`Op` that made it.
-Each op is declared once in :data:`OPS` with its forward function on floats and its local
-partial derivatives; ``backward()`` and :func:`grad` apply the chain rule
-
-    d(root)/d(parent) += d(root)/d(node) * d(node)/d(parent)
-
-over the graph in reverse topological order. The derivative rules use arithmetic only, so
-the same rule evaluated on Values gives differentiable gradients (``create_graph=True``).
+remembers its inputs (``parents``, an ordered tuple) and the :class:`Op` that made it
+(``rule``). Each op is declared once in :data:`OPS` with its forward function on floats
+and its local partial derivatives (their math is in :mod:`.rules`); ``backward()`` applies
+the chain rule over the graph in reverse topological order (:mod:`.graph`).
 """
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
-import gc
 import inspect
 import math
 import numbers
 import operator
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-import numpy as np
+from . import rules
+from .graph import cyclic_collector_paused, reverse_sweep, topological_order
+from .recording import recording
 
-__all__ = [
-    "OPS",
-    "Op",
-    "Value",
-    "define_op",
-    "enable_grad",
-    "finite_number",
-    "grad",
-    "is_grad_enabled",
-    "no_grad",
-    "power_op",
-    "topological_order",
-]
-
-_GRAD_ENABLED: contextvars.ContextVar[bool] = contextvars.ContextVar(
-    "micrograd_like_grad_enabled", default=True
-)
-
-
-def is_grad_enabled() -> bool:
-    """True unless inside a :func:`no_grad` block (per thread and per asyncio task)."""
-    return _GRAD_ENABLED.get()
-
-
-@contextlib.contextmanager
-def _recording(enabled: bool) -> Iterator[None]:
-    token = _GRAD_ENABLED.set(enabled)
-    try:
-        yield
-    finally:
-        _GRAD_ENABLED.reset(token)
-
-
-def no_grad() -> contextlib.AbstractContextManager[None]:
-    """Inside this block ops compute values but record no graph (usable as a decorator)."""
-    return _recording(False)
-
-
-def enable_grad() -> contextlib.AbstractContextManager[None]:
-    """Record graphs again inside this block, even within :func:`no_grad`."""
-    return _recording(True)
-
-
-@contextlib.contextmanager
-def _cyclic_collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector during a backward pass.
-
-    Graphs hold no reference cycles, so everything a backward pass allocates is freed by
-    reference counting; left on, the collector would repeatedly walk every node of a large
-    graph and make backward superlinear in the graph's size.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
+__all__ = ["OPS", "Op", "Value", "define_op", "power_op"]
 
 
 def _to_float(x: object, what: str = "Value") -> float:
@@ -99,20 +37,6 @@ def _to_float(x: object, what: str = "Value") -> float:
         raise OverflowError(f"{what}: {x!r} is too large for a float") from None
 
 
-def finite_number(value: object, what: str) -> float:
-    """``value`` as a float when it is a finite real number (not a bool), else ValueError
-    naming ``what``: the check for numbers read from files and from users' arguments."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{what} must be a finite real number, got {value!r}")
-    try:
-        number = float(value)
-    except OverflowError:
-        raise ValueError(f"{what} is too large for a float") from None
-    if not math.isfinite(number):
-        raise ValueError(f"{what} must be a finite real number, got {number!r}")
-    return number
-
-
 @dataclass(frozen=True, eq=False)
 class Op:
     """One differentiable operation.
@@ -120,12 +44,9 @@ class Op:
     ``forward(*floats) -> float`` computes the output; ``derivative(*inputs, out)``
     returns the tuple of local partials d(out)/d(input_i). ``inputs`` and ``out`` are
     floats on the fast path and Values when building a differentiable gradient, so the
-    rule must use arithmetic and Value methods only. ``vectorized``, when given, is the
-    forward on numpy arrays (no domain checks needed: a batched replay that produces a
-    non-finite number is redone sample by sample); with it, ``derivative`` must accept
-    arrays too. ``domain`` gives, per input, the
-    interval that derivative tests sample from, and ``kinks`` the points where the op is
-    not differentiable (tests check both sides).
+    rule must use arithmetic and Value methods only. ``domain`` gives, per input, the
+    interval where derivative checks sample the op, and ``kinks`` the points where it is not
+    differentiable (checks look at both sides, and gradcheck reports them as kinks).
     """
 
     name: str
@@ -135,7 +56,8 @@ class Op:
     domain: tuple[tuple[float, float], ...] = ((-3.0, 3.0),)
     kinks: tuple[float, ...] = ()
     label: str = field(default="")
-    vectorized: Callable[..., np.ndarray] | None = None
+    constant: float | None = None
+    """The fixed parameter of an op made by a factory (the exponent c of ``x ** c``)."""
 
     def __post_init__(self) -> None:
         if not self.label:
@@ -162,7 +84,7 @@ class Op:
             data = _to_float(data, f"the forward of op {self.name!r} returned a result that")
         if not math.isfinite(data):
             raise _not_finite(self.name, nodes, data)
-        if _GRAD_ENABLED.get():
+        if recording():
             return Value._node(data, nodes, self)
         return Value._node(data, (), None)
 
@@ -212,7 +134,6 @@ def define_op(
     arity: int | None = None,
     domain: Sequence[tuple[float, float]] | None = None,
     kinks: Sequence[float] = (),
-    vectorized: Callable[..., np.ndarray] | None = None,
 ) -> Op:
     """Declare a differentiable op and return it; call it with Values or numbers.
 
@@ -220,8 +141,7 @@ def define_op(
     partials, written with arithmetic and Value methods only so it also works on Values
     (for second derivatives). ``arity`` is read from ``forward``'s signature when omitted;
     ``domain`` (one ``(low, high)`` per input) and ``kinks`` tell the tests where to check
-    the derivative. ``vectorized`` optionally gives the forward on numpy arrays, which lets
-    ``fit`` replay graphs using the op over a whole batch. Example, softplus(x) = log(1 + e^x) with
+    the derivative. Example, softplus(x) = log(1 + e^x) with
     softplus'(x) = sigmoid(x) = 1 - e^-out::
 
         softplus = define_op("softplus", lambda x: math.log1p(math.exp(x)),
@@ -240,7 +160,7 @@ def define_op(
     if domain is None:
         domain = ((-3.0, 3.0),) * (arity or 1)
     domain = _checked_domain(name, domain, arity)
-    op = Op(name, forward, derivative, arity, domain, tuple(kinks), vectorized=vectorized)
+    op = Op(name, forward, derivative, arity, domain, tuple(kinks))
     OPS[name] = op
     return op
 
@@ -283,148 +203,20 @@ def _arity_of(forward: Callable[..., float]) -> int | None:
 
 # ---------------------------------------------------------------- built-in ops
 
-
-def _checked_pow(base: float, exponent: float) -> float:
-    """base ** exponent on reals; a complex or undefined result is refused."""
-    if base < 0 and not float(exponent).is_integer():
-        raise ValueError(
-            f"a negative base {base!r} with a non-integer exponent {exponent!r} has no real result"
-        )
-    if base == 0 and exponent < 0:
-        raise ValueError(f"0 to a negative power ({exponent!r}) is undefined")
-    return math.pow(base, exponent)
-
-
-def _value_pow(base: float, exponent: float) -> float:
-    """base ** exponent where the exponent is itself differentiable: base must be > 0."""
-    if base <= 0:
-        raise ValueError(
-            f"with a Value exponent the base must be positive (got {base!r}); "
-            "for powers of negative numbers use a plain number as exponent"
-        )
-    return math.pow(base, exponent)
-
-
-def _sigmoid(x: float) -> float:
-    """1 / (1 + e^-x), computed without overflow for large |x|."""
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    z = math.exp(x)
-    return z / (1.0 + z)
-
-
-def _log(x: float) -> float:
-    if x <= 0:
-        raise ValueError(f"log needs a positive input, got {x!r}")
-    return math.log(x)
-
-
-def _linear(*args: float) -> float:
-    """sum_i w_i * x_i + b with args = (w_1..w_n, x_1..x_n, b)."""
-    if len(args) % 2 == 0:
-        raise ValueError(f"expected 2n + 1 arguments (w_1..w_n, x_1..x_n, b), got {len(args)}")
-    n = len(args) // 2
-    return sum(map(operator.mul, args[:n], args[n : 2 * n]), args[-1])
-
-
-def _linear_partials(*args) -> tuple:
-    """d/dw_i = x_i, d/dx_i = w_i, d/db = 1 (args end with the output, unused)."""
-    n = (len(args) - 2) // 2
-    return (*args[n : 2 * n], *args[:n], 1.0)
-
-
-def _elementwise(method: str, on_float: Callable[[float], float], on_array: Callable) -> Callable:
-    """One function for the three kinds of operand a derivative rule meets: a float (fast
-    path), a Value (differentiable gradients) and a numpy array (batched replay)."""
-
-    def apply(x):
-        if type(x) is float:
-            return on_float(x)
-        if type(x) is Value:
-            return getattr(x, method)()
-        return on_array(x)
-
-    return apply
-
-
-_ln = _elementwise("log", math.log, np.log)
-_exp = _elementwise("exp", math.exp, np.exp)
-_sin = _elementwise("sin", math.sin, np.sin)
-_cos = _elementwise("cos", math.cos, np.cos)
-
-
-def _logsumexp(*z: float) -> float:
-    """log(sum_i e^z_i), shifted by max(z) so it never overflows."""
-    if not z:
-        raise ValueError("logsumexp needs at least one input")
-    m = max(z)
-    return m + math.log(math.fsum(math.exp(zi - m) for zi in z))
-
-
-def _logsumexp_arrays(*z: np.ndarray) -> np.ndarray:
-    m = np.maximum.reduce(np.broadcast_arrays(*z))
-    return m + np.log(sum(np.exp(zi - m) for zi in z))
-
-
-def _logsumexp_partials(*args) -> tuple:
-    """d/dz_i = e^(z_i - out) = softmax(z)_i (args end with the output)."""
-    out = args[-1]
-    return tuple(_exp(zi - out) for zi in args[:-1])
-
-
-def _sigmoid_arrays(x: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * x))
-
-
-def _step(x):
-    """1 where x > 0 else 0: a float for floats and Values (constant), an array for arrays."""
-    return (x > 0) * 1.0
-
-
-def _sign(x):
-    return (x > 0) * 1.0 - (x < 0) * 1.0
-
-
-# The built-in ops: forward on floats, local partials (arithmetic only, so they also serve
-# Values and arrays), and the forward on numpy arrays used to replay a graph over a batch.
-define_op("add", operator.add, lambda a, b, out: (1.0, 1.0), vectorized=operator.add)
-define_op("mul", operator.mul, lambda a, b, out: (b, a), vectorized=operator.mul)
+define_op("add", operator.add, lambda a, b, out: (1.0, 1.0))
+define_op("mul", operator.mul, lambda a, b, out: (b, a))
+define_op("pow", rules.value_pow, rules.pow_partials, domain=((0.2, 3.0), (-2.0, 2.0)))
+define_op("abs", abs, lambda x, out: (rules.sign(x),), kinks=(0.0,))
+define_op("relu", lambda x: x if x > 0 else 0.0, lambda x, out: (rules.step(x),), kinks=(0.0,))
+define_op("tanh", math.tanh, lambda x, out: (1 - out * out,))
+define_op("sigmoid", rules.sigmoid, lambda x, out: (out * (1 - out),))
+define_op("exp", math.exp, lambda x, out: (out,))
+define_op("log", rules.log, lambda x, out: (1 / x,), domain=((0.05, 5.0),))
+define_op("sin", math.sin, lambda x, out: (rules.cos(x),))
+define_op("cos", math.cos, lambda x, out: (-rules.sin(x),))
+define_op("linear", rules.linear, rules.linear_partials, arity=None, domain=((-2.0, 2.0),) * 5)
 define_op(
-    "pow",
-    _value_pow,
-    lambda a, b, out: (b * a ** (b - 1), out * _ln(a)),
-    domain=((0.2, 3.0), (-2.0, 2.0)),
-    # no vectorized form: numpy would answer 0 ** w and (-2) ** 2, which this op refuses
-)
-define_op("abs", abs, lambda x, out: (_sign(x),), kinks=(0.0,), vectorized=np.abs)
-define_op(
-    "relu",
-    lambda x: x if x > 0 else 0.0,
-    lambda x, out: (_step(x),),
-    kinks=(0.0,),
-    vectorized=lambda x: np.maximum(x, 0.0),
-)
-define_op("tanh", math.tanh, lambda x, out: (1 - out * out,), vectorized=np.tanh)
-define_op("sigmoid", _sigmoid, lambda x, out: (out * (1 - out),), vectorized=_sigmoid_arrays)
-define_op("exp", math.exp, lambda x, out: (out,), vectorized=np.exp)
-define_op("log", _log, lambda x, out: (1 / x,), domain=((0.05, 5.0),), vectorized=np.log)
-define_op("sin", math.sin, lambda x, out: (_cos(x),), vectorized=np.sin)
-define_op("cos", math.cos, lambda x, out: (-_sin(x),), vectorized=np.cos)
-define_op(
-    "linear",
-    _linear,
-    _linear_partials,
-    arity=None,
-    domain=((-2.0, 2.0),) * 5,
-    vectorized=_linear,
-)
-define_op(
-    "logsumexp",
-    _logsumexp,
-    _logsumexp_partials,
-    arity=None,
-    domain=((-3.0, 3.0),) * 3,
-    vectorized=_logsumexp_arrays,
+    "logsumexp", rules.logsumexp, rules.logsumexp_partials, arity=None, domain=((-3.0, 3.0),) * 3
 )
 
 ADD, MUL, POW = OPS["add"], OPS["mul"], OPS["pow"]
@@ -441,19 +233,15 @@ def _constant_power_partial(c: float) -> Callable[..., tuple]:
 def power_op(exponent: float) -> Op:
     """The op x ** c for a constant exponent c: d/dx = c * x ** (c - 1)."""
     c = float(exponent)
-    if c.is_integer() and c >= 0:
-        domain, kinks = ((-3.0, 3.0),), ()
-    else:
-        domain, kinks = ((0.1, 3.0),), ()
+    domain = ((-3.0, 3.0),) if c.is_integer() and c >= 0 else ((0.1, 3.0),)
     return Op(
         f"pow{c:g}",
-        lambda x: _checked_pow(x, c),
+        lambda x: rules.checked_pow(x, c),
         _constant_power_partial(c),
         1,
         domain,
-        kinks,
         label=f"**{c:g}",
-        vectorized=lambda x: np.power(x, c),
+        constant=c,
     )
 
 
@@ -468,7 +256,7 @@ class Value:
     is identity, so Values can be kept in sets and dicts.
     """
 
-    __slots__ = ("data", "grad", "label", "_parents", "_op")
+    __slots__ = ("data", "grad", "label", "_parents", "_rule")
 
     def __init__(self, data: float, label: str = "") -> None:
         self.data = data if type(data) is float else _to_float(data)
@@ -479,22 +267,29 @@ class Value:
             raise TypeError(f"Value label must be a str, got {type(label).__name__}")
         self.label = label
         self._parents: tuple[Value, ...] = ()
-        self._op: Op | None = None
+        self._rule: Op | None = None
 
     @classmethod
-    def _node(cls, data: float, parents: tuple[Value, ...], op: Op | None) -> Value:
+    def _node(cls, data: float, parents: tuple[Value, ...], rule: Op | None) -> Value:
         node = object.__new__(cls)
         node.data = data
         node.grad = 0.0
         node.label = ""
         node._parents = parents
-        node._op = op
+        node._rule = rule
         return node
 
+    # -- the graph, read-only
     @property
     def op(self) -> str:
         """Label of the op that made this node ('' for a leaf)."""
-        return self._op.label if self._op is not None else ""
+        return self._rule.label if self._rule is not None else ""
+
+    @property
+    def rule(self) -> Op | None:
+        """The :class:`Op` that made this node (None for a leaf): its name, forward and
+        local partials."""
+        return self._rule
 
     @property
     def parents(self) -> tuple[Value, ...]:
@@ -606,81 +401,18 @@ class Value:
         """Set ``.grad`` of every node to d(self)/d(node).
 
         Leaves (nodes with no parents) accumulate into ``.grad`` as in PyTorch; the
-        gradients of interior nodes are recomputed on every call.
+        gradients of interior nodes are recomputed on every call. The gradients are all
+        computed before any ``.grad`` is written.
         """
-        with _cyclic_collector_paused():
+        with cyclic_collector_paused():
             order = topological_order(self)
+            grads = reverse_sweep(order, 1.0)
             for node in order:
                 if node._parents:
-                    node.grad = 0.0
-            self.grad += 1.0
-            for node in reversed(order):
-                parents = node._parents
-                if parents:
-                    g = node.grad
-                    partials = node._op.local_partials([*map(_data, parents)], node.data)
-                    for parent, partial in zip(parents, partials):
-                        parent.grad += partial * g
+                    node.grad = grads[node]
+                else:
+                    node.grad += grads[node]
 
 
 def _data_of(x: Value | float) -> float:
     return x.data if type(x) is Value else _to_float(x, "comparison with a Value")
-
-
-def topological_order(root: Value) -> list[Value]:
-    """Every node reachable from ``root``, inputs before the nodes that use them.
-
-    Iterative depth-first search (no recursion limit); parents are visited in order, so
-    the result is deterministic.
-    """
-    order: list[Value] = []
-    visited: set[Value] = set()
-    stack: list[tuple[Value, bool]] = [(root, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if node in visited:
-            continue
-        visited.add(node)
-        stack.append((node, True))
-        for parent in reversed(node._parents):
-            if parent not in visited:
-                stack.append((parent, False))
-    return order
-
-
-def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> list[Value]:
-    """d(output)/d(input) for each input, without touching any ``.grad``.
-
-    With ``create_graph=True`` the gradients are built from Value operations, so they
-    can be differentiated again (second and higher derivatives), even inside no_grad.
-    """
-    if type(output) is not Value:
-        raise TypeError(f"grad: output must be a Value, got {type(output).__name__}")
-    inputs = list(inputs)
-    for i, x in enumerate(inputs):
-        if type(x) is not Value:
-            raise TypeError(f"grad: inputs[{i}] must be a Value, got {type(x).__name__}")
-    recording = enable_grad() if create_graph else contextlib.nullcontext()
-    with _cyclic_collector_paused(), recording:
-        grads: dict[Value, Value | float] = {output: Value(1.0) if create_graph else 1.0}
-        for node in reversed(topological_order(output)):
-            g = grads.get(node)
-            parents = node._parents
-            if g is None or not parents:
-                continue
-            if create_graph:
-                partials = node._op.local_partials(parents, node)
-            else:
-                partials = node._op.local_partials([p.data for p in parents], node.data)
-            for parent, partial in zip(parents, partials):
-                previous = grads.get(parent)
-                contribution = partial * g
-                grads[parent] = contribution if previous is None else previous + contribution
-    result = []
-    for x in inputs:
-        g = grads.get(x, 0.0)
-        result.append(g if type(g) is Value else Value(g))
-    return result

@@ -1,0 +1,82 @@
+"""The ``micrograd-like`` command line: the only part of the package that knows about a
+terminal (argparse, exit codes, one-line errors).
+
+Each subcommand is one ``add_*_command(subparsers)`` function listed in :data:`COMMANDS`; it
+adds its parser and sets ``run=handler``, a function ``handler(args) -> exit code``. Adding
+a subcommand means writing one such function and listing it. The subcommands import what
+they need when they run, so ``--help`` and ``grad`` load the standard library only.
+
+Exit codes (:mod:`.exit_codes`): 0 success; 1 a gradient check failed; 2 a usage error (bad
+expression, bad assignment, bad option value); 3 Graphviz's ``dot`` is missing (the DOT text
+was written instead of the picture). Errors are one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from importlib.metadata import PackageNotFoundError, version
+
+from ..errors import GraphvizNotFoundError
+from .demo_command import add_demo_command
+from .exit_codes import EXIT_CHECK_FAILED, EXIT_NO_GRAPHVIZ, EXIT_OK, EXIT_USAGE
+from .expressions import add_grad_command, add_gradcheck_command
+
+__all__ = [
+    "COMMANDS",
+    "EXIT_CHECK_FAILED",
+    "EXIT_NO_GRAPHVIZ",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "build_parser",
+    "main",
+]
+
+
+def _version() -> str:
+    try:
+        return version("micrograd_like")
+    except PackageNotFoundError:  # a source tree that is not installed
+        return "0+unknown"
+
+
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
+    add_grad_command,
+    add_gradcheck_command,
+    add_demo_command,
+]
+"""The subcommands, in the order ``--help`` lists them."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="micrograd-like",
+        description="A scalar autodiff engine: gradients, graphs and small networks.",
+        epilog="exit codes: 0 ok, 1 gradient check failed, 2 usage error, 3 Graphviz missing",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for add_command in COMMANDS:
+        add_command(subparsers)
+    return parser
+
+
+def _fail(args: argparse.Namespace, message: object, code: int) -> int:
+    print(f"micrograd-like {args.command}: error: {message}", file=sys.stderr)
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_OK
+    try:
+        return args.run(args)
+    except GraphvizNotFoundError as exc:
+        return _fail(args, exc, EXIT_NO_GRAPHVIZ)
+    except (ValueError, OSError) as exc:
+        return _fail(args, exc, EXIT_USAGE)

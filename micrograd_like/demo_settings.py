@@ -1,0 +1,111 @@
+"""What ``micrograd-like demo`` runs: its settings, checked, and its data sets by name.
+
+Standard library only, so that the command line can offer the options (and ``--help``)
+without importing numpy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import checks
+
+__all__ = [
+    "CHECKS",
+    "DATASETS",
+    "MIN_SAMPLES",
+    "VALIDATION_FRACTION",
+    "DemoDataset",
+    "DemoSettings",
+]
+
+VALIDATION_FRACTION = 0.2
+MIN_SAMPLES = 10
+
+
+@dataclass(frozen=True)
+class DemoDataset:
+    """A toy problem: ``micrograd_like.datasets.<generator>(n_samples, random_state=seed,
+    **options)`` gives 2-D X and integer labels 0 .. classes - 1; ``samples`` is how many
+    the demo uses by default."""
+
+    generator: str
+    classes: int
+    samples: int
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def outputs(self) -> int:
+        """One output (a logit) for two classes, else one output per class."""
+        return 1 if self.classes == 2 else self.classes
+
+    @property
+    def loss(self) -> str:
+        return "binary_crossentropy" if self.classes == 2 else "sparse_categorical_crossentropy"
+
+
+DATASETS: dict[str, DemoDataset] = {
+    "moons": DemoDataset("make_moons", 2, 200, {"noise": 0.1}),
+    "circles": DemoDataset("make_circles", 2, 200, {"noise": 0.1, "factor": 0.5}),
+    "blobs": DemoDataset("make_blobs", 3, 300, {"centers": 3}),
+    "xor": DemoDataset("make_xor", 2, 200),
+    "spiral": DemoDataset("make_spiral", 3, 300, {"n_classes": 3, "noise": 0.2}),
+}
+"""The demo's data sets by name; every generator returns its rows in random order."""
+
+
+def check_samples(value: object) -> int:
+    return checks.count(value, "samples", MIN_SAMPLES)
+
+
+def check_positive(value: object, what: str = "the value") -> int:
+    return checks.count(value, what)
+
+
+def check_lr(value: object) -> float:
+    return checks.positive_number(value, "lr")
+
+
+def check_hidden(value: object) -> tuple[int, ...]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or not value:
+        raise ValueError(f"hidden must list at least one layer size, got {value!r}")
+    return tuple(checks.count(size, "a hidden layer size") for size in value)
+
+
+def check_dataset(value: object) -> str:
+    if not isinstance(value, str) or value not in DATASETS:
+        raise ValueError(f"dataset must be one of {', '.join(DATASETS)}, got {value!r}")
+    return value
+
+
+CHECKS: dict[str, Callable[[Any], Any]] = {  # setting -> its check
+    "dataset": check_dataset,
+    "samples": lambda value: None if value is None else check_samples(value),
+    "epochs": lambda value: check_positive(value, "epochs"),
+    "batch_size": lambda value: check_positive(value, "batch_size"),
+    "lr": check_lr,
+    "hidden": check_hidden,
+    "seed": checks.seed,
+}
+
+
+@dataclass(frozen=True)
+class DemoSettings:
+    """What ``micrograd-like demo`` runs; ``samples=None`` takes the data set's default."""
+
+    dataset: str = "moons"
+    samples: int | None = None
+    epochs: int = 100
+    batch_size: int = 32
+    lr: float = 0.05
+    hidden: tuple[int, ...] = (16, 16)
+    seed: int = 0
+    out: str | Path = "demo-out"
+
+    def __post_init__(self) -> None:
+        for name, check in CHECKS.items():
+            object.__setattr__(self, name, check(getattr(self, name)))
+        object.__setattr__(self, "out", Path(self.out))

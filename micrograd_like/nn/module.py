@@ -1,0 +1,197 @@
+"""The base of every model: :class:`Module`, its parameters found through its attributes.
+
+Every Module names its parameters after the attributes that hold them
+(``layers.0.neurons.3.w.1``), which gives ``state_dict`` / ``load_state_dict``, and has
+Keras' training methods (``compile``, ``fit``, ``evaluate``, ``predict``,
+``train_on_batch``). Those live in :mod:`micrograd_like.training`, a lower layer that
+knows models only as callables with ``parameters()``; it is imported when first used, so
+importing ``micrograd_like.nn`` costs what the engine costs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from ..checks import finite_number
+from ..engine import Value
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from ..callbacks import History
+    from ..losses import Loss
+    from ..metrics import Metric
+    from ..optim import Optimizer
+    from ..training import TrainingState
+
+__all__ = ["Module"]
+
+
+class Module:
+    """Anything with parameters.
+
+    The parameters are found through the attributes: a Value attribute is a parameter, a
+    Module attribute is descended into, a list or tuple numbers its items; attributes whose
+    name starts with ``_`` are skipped. Subclasses only need to store their parts.
+    """
+
+    static_graph: bool = False
+    """True when every call builds the same graph (the same ops and constants) and only the
+    values of the inputs and parameters differ: no Python branching on ``.data``, no other
+    attribute that changes what is computed. ``fit`` then records the graph once and replays
+    it over whole batches with numpy, recording again when the parameters, the modules or
+    the number of inputs change. Neuron, Layer, Sequential and MLP set it."""
+
+    def zero_grad(self) -> None:
+        """Set the gradient of every parameter to 0."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+    def parameters(self) -> list[Value]:
+        """Every parameter, in a fixed order (the order of ``named_parameters``)."""
+        return self.parameters_and_modules()[0]
+
+    def parameters_and_modules(self) -> tuple[list[Value], list[Module]]:
+        """``parameters()`` and every Module of the tree (this one first), in one walk."""
+        found: list[Value] = []
+        modules: list[Module] = []
+        _collect_parameters(self, None, found, set(), modules)
+        return found, modules
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        """``(dotted name, parameter)`` pairs such as ``("layers.0.neurons.3.w.1", w)``."""
+        found: list[tuple[str, Value]] = []
+        _collect_parameters(self, "", found, set())
+        return found
+
+    def state_dict(self) -> dict[str, float]:
+        """Parameter name -> value (a float), in ``named_parameters`` order."""
+        return {name: p.data for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state: Mapping[str, float]) -> None:
+        """Set every parameter from ``state`` (as made by ``state_dict``).
+
+        Strict: the names must be exactly this module's, every value a finite real number;
+        otherwise ValueError and no parameter is changed.
+        """
+        if not isinstance(state, Mapping):
+            raise TypeError(f"load_state_dict expects a mapping, got {type(state).__name__}")
+        named = dict(self.named_parameters())
+        missing = [name for name in named if name not in state]
+        unexpected = [name for name in state if name not in named]
+        if missing or unexpected:
+            raise ValueError(
+                "the state does not match the module's parameters: "
+                f"missing {_first_few(missing)}, unexpected {_first_few(unexpected)}"
+            )
+        values = {name: finite_number(state[name], f"parameter {name!r}") for name in named}
+        for name, p in named.items():
+            p.data = values[name]
+
+    # -- Keras-style training (micrograd_like.training); the state lives in one attribute
+    def _training_state(self) -> TrainingState:
+        """The model's :class:`~micrograd_like.training.TrainingState`, made on first use."""
+        state = self.__dict__.get("_training")
+        if state is None:
+            from ..training import TrainingState
+
+            state = self.__dict__["_training"] = TrainingState()
+        return state
+
+    @property
+    def optimizer(self) -> Optimizer | None:
+        """The optimizer given to ``compile`` (None before)."""
+        return self._training_state().optimizer
+
+    @property
+    def loss(self) -> Loss | None:
+        """The loss given to ``compile`` (None before)."""
+        return self._training_state().loss
+
+    @property
+    def metrics(self) -> list[Metric]:
+        """The metrics given to ``compile``."""
+        return self._training_state().metrics
+
+    @property
+    def history(self) -> History | None:
+        """The History of the last ``fit``."""
+        return self._training_state().history
+
+    @property
+    def stop_training(self) -> bool:
+        """Set to True (by a callback) to end ``fit`` after the current batch."""
+        return self._training_state().stop_training
+
+    @stop_training.setter
+    def stop_training(self, value: bool) -> None:
+        self._training_state().stop_training = bool(value)
+
+    def compile(self, optimizer: Any, loss: Any, metrics: Sequence | None = None, **kwargs) -> None:
+        """Choose the optimizer, the loss and the metrics for ``fit`` (``l2=`` too)."""
+        from ..training import compile
+
+        self.__dict__["_training"] = compile(self, optimizer, loss, metrics, **kwargs)
+
+    def fit(self, X: Any, y: Any, **kwargs) -> History:
+        """Train by minibatch gradient descent; returns the History of per-epoch logs."""
+        from ..training import fit
+
+        return fit(self, X, y, **kwargs)
+
+    def evaluate(self, X: Any, y: Any) -> dict[str, float]:
+        """The loss and the compiled metrics on ``(X, y)``, without training."""
+        from ..training import evaluate
+
+        return evaluate(self, X, y)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The model's outputs for every row of ``X``, shape (n, outputs)."""
+        from ..training import predict
+
+        return predict(self, X)
+
+    def train_on_batch(self, X: Any, y: Any) -> float:
+        """One optimizer step on the batch ``(X, y)``; returns its loss."""
+        from ..training import train_on_batch
+
+        return train_on_batch(self, X, y)
+
+
+def _collect_parameters(
+    obj: object, name: str | None, found: list, seen: set[int], modules: list | None = None
+) -> None:
+    """Depth-first walk of Values, Modules and lists of them, appending (name, Value), or
+    just the Value when ``name`` is None (the faster walk behind ``parameters()``); every
+    Module met is appended to ``modules`` when it is given."""
+    if type(obj) is Value:
+        found.append(obj if name is None else (name, obj))
+    elif isinstance(obj, Module):
+        if id(obj) in seen:
+            return
+        seen.add(id(obj))
+        if modules is not None:
+            modules.append(obj)
+        for attr, value in getattr(obj, "__dict__", {}).items():
+            if not attr.startswith("_"):
+                _collect_parameters(value, _child_name(name, attr), found, seen, modules)
+    elif isinstance(obj, (list, tuple)):
+        if name is None and all(type(item) is Value for item in obj):
+            found.extend(obj)  # the common case, a list of weights, without a call per item
+            return
+        for i, item in enumerate(obj):
+            _collect_parameters(item, _child_name(name, i), found, seen, modules)
+
+
+def _child_name(name: str | None, key: str | int) -> str | None:
+    if name is None:
+        return None
+    return f"{name}.{key}" if name else str(key)
+
+
+def _first_few(names: list[str], limit: int = 5) -> str:
+    if not names:
+        return "none"
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return ", ".join(repr(n) for n in names[:limit]) + more

@@ -1,0 +1,170 @@
+"""One batch through the model: the per-sample graphs, or the recorded replay.
+
+:func:`run_batch` gives the batch's objective J and its outputs, and with ``train=True``
+sets every parameter's ``.grad`` to dJ/dp. Models with a static graph are replayed over the
+whole batch with numpy (:mod:`micrograd_like.tape`); anything the replay cannot do runs
+sample by sample, one scalar graph each.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import operator
+from typing import Any
+
+import numpy as np
+
+from .. import losses
+from ..engine import Value, no_grad
+from ..tape import Tape, TapeNotApplicable
+from .inputs import as_outputs
+from .state import TrainingState
+
+__all__ = ["run_batch"]
+
+
+def run_batch(
+    model: Any,
+    loss: losses.Loss | None,
+    Xb: np.ndarray,
+    targets: np.ndarray | None,
+    *,
+    train: bool,
+    l2: float = 0.0,
+) -> tuple[float, np.ndarray]:
+    """Forward every sample of the batch; return ``(J, outputs)`` with outputs (n, k).
+
+    With a loss, J = reduce_i loss(t_i, model(x_i)) + l2 * sum(p^2) (reduce = the loss's
+    sum or mean over the batch), and with ``train=True`` every parameter's ``.grad`` is set
+    to dJ/dp. Without a loss (predict), J is NaN. A loss that overflows is J = inf.
+
+    Models with a static graph (``model.static_graph``) are replayed over the whole batch
+    with numpy (see :mod:`micrograd_like.tape`); anything the replay cannot do, or a
+    batch whose replay gives a non-finite number, runs sample by sample instead.
+    """
+    if getattr(model, "static_graph", False):
+        replayed = _run_batch_replayed(model, loss, Xb, targets, train=train, l2=l2)
+        if replayed is not None:
+            return replayed
+    return _run_batch_per_sample(model, loss, Xb, targets, train=train, l2=l2)
+
+
+def _run_batch_per_sample(
+    model: Any,
+    loss: losses.Loss | None,
+    Xb: np.ndarray,
+    targets: np.ndarray | None,
+    *,
+    train: bool,
+    l2: float = 0.0,
+) -> tuple[float, np.ndarray]:
+    """:func:`_run_batch` with one scalar graph per sample."""
+    with contextlib.nullcontext() if train else no_grad():
+        if loss is None:
+            outputs = [as_outputs(model(row)) for row in Xb.tolist()]
+            return math.nan, np.array([[o.data for o in sample] for sample in outputs])
+        try:
+            outputs = [as_outputs(model(row)) for row in Xb.tolist()]
+            terms = [
+                loss.per_sample(float(t[0]) if len(t) == 1 else t, sample)
+                for t, sample in zip(targets, outputs)
+            ]
+        except OverflowError:  # the objective is infinite; its outputs may not exist
+            return math.inf, np.full(targets.shape, math.nan)
+        gathered = np.array([[o.data for o in sample] for sample in outputs])
+        objective = sum(terms) if loss.reduction == "sum" else sum(terms) / len(terms)
+        params = model.parameters() if (l2 or train) else []
+        if l2:
+            objective = objective + losses.l2_penalty(params, l2)
+        if train:
+            for p in params:
+                p.grad = 0.0
+            objective.backward()
+    return objective.data, gathered
+
+
+def _run_batch_replayed(
+    model: Any,
+    loss: losses.Loss | None,
+    Xb: np.ndarray,
+    targets: np.ndarray | None,
+    *,
+    train: bool,
+    l2: float = 0.0,
+) -> tuple[float, np.ndarray] | None:
+    """:func:`_run_batch` by replaying one recorded graph over the batch; None when the
+    replay does not apply or produced a non-finite number (the caller then runs the batch
+    sample by sample, which gives the exact error or value)."""
+    params, modules = model.parameters_and_modules()
+    tape = _tape_for(model._training_state(), model, loss, params, modules, Xb, targets)
+    if tape is None:
+        return None
+    columns = [*Xb.T] if loss is None else [*Xb.T, *targets.T]
+    results = tape.run(columns)
+    if loss is None:
+        outputs = np.column_stack(results)
+        return (math.nan, outputs) if np.isfinite(outputs).all() else None
+    per_sample, outputs = results[0], np.column_stack(results[1:])
+    n = len(Xb)
+    theta = tape.parameter_values
+    objective = float(per_sample.sum() if loss.reduction == "sum" else per_sample.sum() / n)
+    if l2:
+        objective += l2 * float(theta @ theta)
+    if not (math.isfinite(objective) and np.isfinite(outputs).all()):
+        return None
+    if train:
+        weight = 1.0 if loss.reduction == "sum" else 1.0 / n
+        gradient = tape.backward([np.full(n, weight)] + [None] * outputs.shape[1])
+        if l2:
+            gradient += 2.0 * l2 * theta
+        if not np.isfinite(gradient).all():
+            return None
+        for p, g in zip(params, gradient.tolist()):
+            p.grad = g
+    return objective, outputs
+
+
+def _tape_for(
+    state: TrainingState,
+    model: Any,
+    loss: losses.Loss | None,
+    params: list[Value],
+    modules: list[Any],
+    Xb: np.ndarray,
+    targets: np.ndarray | None,
+) -> Tape | None:
+    """The model's recorded graph for ``loss`` (None: outputs only), recorded on first use
+    and again whenever the model's parameters, its modules or the number of input columns
+    change; None if it cannot be recorded. (Keeping the modules themselves in the cache,
+    not their ids, means a new module can never pass for a freed one.)"""
+    cache = state.replays
+    n_features = Xb.shape[1]
+    known = cache.get(loss)
+    if (
+        known is not None
+        and known[2] == n_features
+        and _same_objects(known[0], params)
+        and _same_objects(known[1], modules)
+    ):
+        return known[3]
+
+    def forward(leaves: list[Value]) -> list[Value]:
+        outputs = as_outputs(model(leaves[:n_features]))
+        if loss is None:
+            return outputs
+        return [loss.per_sample(leaves[n_features:], outputs), *outputs]
+
+    example = Xb[0].tolist() + ([] if loss is None else targets[0].tolist())
+    try:
+        recorded = Tape.record(forward, params, example)
+    except TapeNotApplicable:
+        recorded = None
+    except (ArithmeticError, ValueError):  # not computable at this example: the
+        return None  # per-sample path reports it; record again on the next batch
+    cache[loss] = (params, modules, n_features, recorded)
+    return recorded
+
+
+def _same_objects(a: list, b: list) -> bool:
+    return len(a) == len(b) and all(map(operator.is_, a, b))
