@@ -21,6 +21,7 @@ import demo_command
 import demo_step
 import memory
 import scaling
+import startup
 import training_step
 from harness import Row
 
@@ -38,6 +39,7 @@ class Settings:
     scaling_sizes: tuple[int, ...]
     scaling_repeats: tuple[int, ...]
     demo_repeats: int
+    startup_repeats: int
 
 
 FULL = Settings(
@@ -48,6 +50,7 @@ FULL = Settings(
     scaling_sizes=(10**4, 10**5, 10**6),
     scaling_repeats=(20, 5, 3),
     demo_repeats=3,
+    startup_repeats=15,
 )
 QUICK = Settings(
     samples=10,
@@ -57,6 +60,7 @@ QUICK = Settings(
     scaling_sizes=(10**2, 10**3, 10**4),
     scaling_repeats=(3, 3, 3),
     demo_repeats=1,
+    startup_repeats=2,
 )
 COLUMNS = ("Measurement", "micrograd_like", "Reference", "Ratio", "Target", "Result")
 QUICK_CAVEAT = "**--quick: tiny sizes to check the harness; these numbers measure nothing.**"
@@ -74,8 +78,9 @@ def run(settings: Settings) -> list[Row]:
     memory_rows = memory.measure(settings.chain_nodes, parameters, data)
     scaling_rows = scaling.measure(settings.scaling_sizes, settings.scaling_repeats)
     command_rows = demo_command.measure(settings.demo_repeats)
+    startup_rows = startup.measure(settings.startup_repeats)
     training_rows = training_step.measure(parameters, data, settings.our_steps, demo_run)
-    return demo_rows + training_rows + memory_rows + scaling_rows + command_rows
+    return demo_rows + training_rows + memory_rows + scaling_rows + command_rows + startup_rows
 
 
 def machine_info() -> list[str]:
