@@ -4,8 +4,13 @@
 drawing from numpy's legacy ``RandomState`` in the same order, return bit-identical arrays
 for the same ``random_state``, which may be an int seed, a ``np.random.RandomState`` (which
 is advanced) or None (numpy's global RandomState, as seeded by ``np.random.seed``).
-``train_test_split`` picks the same rows as scikit-learn's for a given ``test_size``.
+``train_test_split`` picks the same rows as scikit-learn's for a given ``test_size``, and
+with ``stratify=y`` splits each class in the same proportion.
 Every generator returns ``X`` (n, features) of floats and ``y`` (n,) of int labels.
+
+Also here, from :mod:`micrograd_like.example_data` and :mod:`micrograd_like.preprocessing`:
+the offline example data sets ``load_iris``, ``load_digits``, ``load_wine``,
+``load_breast_cancer``, the MNIST reader ``load_mnist``, ``Standardizer`` and ``one_hot``.
 """
 
 from __future__ import annotations
@@ -17,13 +22,23 @@ from typing import Any
 
 import numpy as np
 
+from .example_data import load_breast_cancer, load_digits, load_iris, load_mnist, load_wine
+from .preprocessing import Standardizer, one_hot
+
 __all__ = [
+    "Standardizer",
     "iterate_minibatches",
+    "load_breast_cancer",
+    "load_digits",
+    "load_iris",
+    "load_mnist",
+    "load_wine",
     "make_blobs",
     "make_circles",
     "make_moons",
     "make_spiral",
     "make_xor",
+    "one_hot",
     "train_test_split",
 ]
 
@@ -334,6 +349,7 @@ def train_test_split(
     test_size: float | int = 0.25,
     shuffle: bool = True,
     random_state: RandomStateLike = None,
+    stratify: Any = None,
 ) -> list[np.ndarray]:
     """Split each array's rows into a training and a test part, the same rows for every
     array: ``X_train, X_test, y_train, y_test = train_test_split(X, y)``.
@@ -341,18 +357,88 @@ def train_test_split(
     ``test_size``: a fraction in (0, 1) (ceil(test_size * n) test rows) or a number of
     rows. With ``shuffle`` the test rows are the first n_test of a random permutation and
     the training rows the rest (scikit-learn's choice); without, the last n_test rows.
+
+    ``stratify``: class labels, one per row (usually ``y``; for 2-D labels such as one-hot
+    rows, each distinct row is a class). Each class then gets its share of the n_test test
+    rows, n_test * class size / n, rounded down or up so that the shares add up to n_test:
+    the largest remainders are rounded up, except that a class keeps a training row when
+    another class can be rounded up instead, and a tie goes to the class with fewer test
+    rows. Every class needs at least 2 members, and each part at least as many rows as
+    there are classes. With ``shuffle`` the rows of each class are drawn at random (not
+    the rows scikit-learn would pick) and each part is shuffled; without, each class gives
+    its last rows to the test part and both parts keep the original order.
     """
     if not arrays:
         raise ValueError("train_test_split needs at least one array")
     arrays = _same_length_arrays(arrays, "train_test_split")
     n = len(arrays[0])
     n_test = _test_count(test_size, n)
-    if shuffle:
+    if stratify is not None:
+        train, test = _stratified_rows(stratify, n, n_test, _flag(shuffle, "shuffle"), random_state)
+    elif shuffle:
         order = _random_state(random_state).permutation(n)
         train, test = order[n_test:], order[:n_test]
     else:
         train, test = np.arange(n - n_test), np.arange(n - n_test, n)
     return [part for a in arrays for part in (a[train], a[test])]
+
+
+def _stratified_rows(
+    stratify: Any, n: int, n_test: int, shuffle: bool, random_state: RandomStateLike
+) -> tuple[np.ndarray, np.ndarray]:
+    """(train rows, test rows) with each class of ``stratify`` split in proportion."""
+    labels = np.asarray(stratify)
+    if labels.ndim not in (1, 2) or len(labels) != n:
+        got = f"shape {labels.shape}"
+        raise ValueError(
+            f"train_test_split: stratify must hold one class label per sample ({n}), got {got}"
+        )
+    try:
+        classes, inverse, sizes = np.unique(
+            labels, axis=0 if labels.ndim == 2 else None, return_inverse=True, return_counts=True
+        )
+    except TypeError:
+        raise ValueError("train_test_split: the stratify labels cannot be compared") from None
+    inverse = inverse.reshape(-1)
+    k = len(classes)
+    for label, size in zip(classes, sizes):
+        if size < 2:
+            shown = label.tolist()  # a plain int or str (a list for a 2-D label)
+            raise ValueError(
+                f"train_test_split: class {shown!r} of stratify has only {size} member; each "
+                "class needs at least 2, one for the training and one for the test part"
+            )
+    if not k <= n_test <= n - k:
+        raise ValueError(
+            f"train_test_split: with stratify, the test part ({n_test} rows) and the training "
+            f"part ({n - n_test} rows) must each have at least one row per class ({k} classes)"
+        )
+    # Each class's exact share n_test * size / n, rounded down; the rows still missing go
+    # to classes with a fractional share: first those that keep a training row when rounded
+    # up, by largest remainder, then fewer test rows, then class order.
+    share, remainder = np.divmod(sizes * n_test, n)
+    empties_train = share + 1 >= sizes
+
+    def priority(i: int) -> tuple[bool, bool, int, int, int]:
+        return (remainder[i] == 0, bool(empties_train[i]), -remainder[i], share[i], i)
+
+    order = sorted(range(k), key=priority)
+    share[order[: n_test - int(share.sum())]] += 1
+    rs = _random_state(random_state) if shuffle else None
+    trains, tests = [], []
+    for i in range(k):
+        rows = np.flatnonzero(inverse == i)
+        if rs is not None:
+            rows = rs.permutation(rows)
+            tests.append(rows[: share[i]])
+            trains.append(rows[share[i] :])
+        else:
+            tests.append(rows[len(rows) - share[i] :])
+            trains.append(rows[: len(rows) - share[i]])
+    train, test = np.concatenate(trains), np.concatenate(tests)
+    if rs is not None:
+        return rs.permutation(train), rs.permutation(test)
+    return np.sort(train), np.sort(test)
 
 
 def _test_count(test_size: object, n: int) -> int:
