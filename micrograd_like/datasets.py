@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, cast
 
 import numpy as np
 
@@ -70,7 +70,12 @@ def _count(value: object, what: str, minimum: int = 1) -> int:
 
 
 def _noise(noise: object, what: str = "noise") -> float:
-    if isinstance(noise, bool) or not isinstance(noise, numbers.Real) or not 0 <= noise < math.inf:
+    if (
+        isinstance(noise, bool)
+        or not isinstance(noise, numbers.Real)
+        or noise < 0
+        or not noise < math.inf  # NaN fails too
+    ):
         raise ValueError(f"{what} must be a finite number >= 0, got {noise!r}")
     return float(noise)
 
@@ -214,10 +219,12 @@ def _blob_counts(n_samples: object) -> int | list[int]:
     """The total (an int >= 1) or the list of per-cluster sizes (ints >= 0, sum >= 1)."""
     if isinstance(n_samples, numbers.Integral) and not isinstance(n_samples, bool):
         return _count(n_samples, "make_blobs: n_samples")
-    try:
-        counts = [_count(c, "make_blobs: each cluster size", minimum=0) for c in n_samples]
-    except TypeError:
-        counts = []
+    counts: list[int] = []
+    if isinstance(n_samples, Iterable):
+        try:
+            counts = [_count(c, "make_blobs: each cluster size", minimum=0) for c in n_samples]
+        except TypeError:
+            counts = []
     if sum(counts) < 1:
         raise ValueError(
             "make_blobs: n_samples must be an int >= 1 or a sequence of cluster sizes "
@@ -259,10 +266,12 @@ def _blob_centers(
 
 
 def _box(center_box: object) -> tuple[float, float]:
-    try:
-        low, high = (float(v) for v in center_box)  # type: ignore[union-attr]
-    except (TypeError, ValueError):
-        low = high = math.nan
+    low = high = math.nan
+    if isinstance(center_box, Iterable):
+        try:
+            low, high = (float(v) for v in center_box)
+        except (TypeError, ValueError):
+            low = high = math.nan
     if not (math.isfinite(low) and math.isfinite(high) and low < high):
         raise ValueError(
             f"make_blobs: center_box must be a pair (low, high) with low < high, got {center_box!r}"
@@ -370,8 +379,8 @@ def train_test_split(
     """
     if not arrays:
         raise ValueError("train_test_split needs at least one array")
-    arrays = _same_length_arrays(arrays, "train_test_split")
-    n = len(arrays[0])
+    checked = _same_length_arrays(arrays, "train_test_split")
+    n = len(checked[0])
     n_test = _test_count(test_size, n)
     if stratify is not None:
         train, test = _stratified_rows(stratify, n, n_test, _flag(shuffle, "shuffle"), random_state)
@@ -380,7 +389,7 @@ def train_test_split(
         train, test = order[n_test:], order[:n_test]
     else:
         train, test = np.arange(n - n_test), np.arange(n - n_test, n)
-    return [part for a in arrays for part in (a[train], a[test])]
+    return [part for a in checked for part in (a[train], a[test])]
 
 
 def _stratified_rows(
@@ -446,11 +455,12 @@ def _test_count(test_size: object, n: int) -> int:
     if isinstance(test_size, numbers.Integral) and not isinstance(test_size, bool):
         n_test = int(test_size)
     elif isinstance(test_size, numbers.Real) and not isinstance(test_size, bool):
-        if not 0 < test_size < 1:
+        if test_size <= 0 or not test_size < 1:  # NaN fails too
             raise ValueError(
                 f"train_test_split: a fractional test_size must be in (0, 1), got {test_size!r}"
             )
-        n_test = math.ceil(test_size * n)
+        # a real number times an int is a real number; ceil gives an integral
+        n_test = int(math.ceil(cast(numbers.Real, test_size * n)))
     else:
         raise ValueError(
             f"train_test_split: test_size must be a fraction in (0, 1) or a number of rows, "
@@ -490,7 +500,7 @@ def iterate_minibatches(
 def _generator(rng: object) -> np.random.Generator:
     if rng is None or isinstance(rng, np.random.Generator):
         return np.random.default_rng(rng)
-    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool) and rng >= 0:
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool) and int(rng) >= 0:
         return np.random.default_rng(int(rng))
     raise TypeError(f"rng must be a numpy Generator, an int seed >= 0 or None, got {rng!r}")
 

@@ -242,6 +242,14 @@ def _formula(rule: Op, xs: Sequence[str]) -> str:
     return f"{name}({', '.join(xs)})"
 
 
+def _rule_of(node: Value) -> Op:
+    """The op that made ``node``, a node with parents (only a leaf has no op)."""
+    rule = node.rule
+    if rule is None:
+        raise ValueError(f"node {node!r} has parents but no op")
+    return rule
+
+
 def _op_symbol(rule: Op) -> str:
     return _OP_SYMBOLS.get(rule.name, rule.label) if OPS.get(rule.name) is rule else rule.label
 
@@ -249,7 +257,7 @@ def _op_symbol(rule: Op) -> str:
 def _checked_lang(lang: object) -> str:
     if lang not in _WORDS:
         raise ValueError(f"lang must be one of {', '.join(LANGUAGES)}, got {lang!r}")
-    return lang  # type: ignore[return-value]
+    return lang
 
 
 # ---------------------------------------------------------------- the walk
@@ -289,7 +297,7 @@ def _walk(root: Value, lang: str, names: Mapping[Value, str] | None) -> _Walk:
     words = _WORDS[_checked_lang(lang)]
     if names is not None and not isinstance(names, Mapping):
         raise TypeError(f"names must be a mapping from Value to str, got {type(names).__name__}")
-    order = topological_order(root)
+    order: list[Value] = topological_order(root)
     ids = {node: f"v{i}" for i, node in enumerate(order)}
     name_of, constants = _node_names(order, root, names or {})
 
@@ -301,8 +309,9 @@ def _walk(root: Value, lang: str, names: Mapping[Value, str] | None) -> _Walk:
         if not node.parents:
             continue
         nid = ids[node]
-        symbols = _formula(node.rule, [operand(p) for p in node.parents])
-        numbers = _formula(node.rule, [_short(p.data) for p in node.parents])
+        rule = _rule_of(node)
+        symbols = _formula(rule, [operand(p) for p in node.parents])
+        numbers = _formula(rule, [_short(p.data) for p in node.parents])
         formula = f"{name_of[node]} = {symbols}"
         if numbers != symbols:
             formula += f" = {numbers}"
@@ -331,7 +340,7 @@ def _walk(root: Value, lang: str, names: Mapping[Value, str] | None) -> _Walk:
             steps.append(_backward_step(node, g, uses[node], d_node, top, name_of, ids, words))
         if not node.parents:
             continue
-        partials = node.rule.local_partials([p.data for p in node.parents], node.data)
+        partials = _rule_of(node).local_partials([p.data for p in node.parents], node.data)
         for j, (parent, partial) in enumerate(zip(node.parents, partials)):
             term = partial * g
             previous = grads.get(parent)
@@ -452,7 +461,7 @@ def _dot_graph(walk: _Walk, rankdir: str) -> graphviz.Digraph:
         style = {"style": "dashed"} if node in walk.constants else {}
         dot.node(nid, label, shape="record", id=nid, **style)
         if node.parents:
-            symbol = _op_symbol(node.rule).replace("\\", "\\\\")
+            symbol = _op_symbol(_rule_of(node)).replace("\\", "\\\\")
             dot.node(nid + "_op", symbol, shape="ellipse", id=nid + "_op", fontsize="18")
             for j, parent in enumerate(node.parents):
                 dot.edge(walk.ids[parent], nid + "_op", id=f"{nid}_in{j}")
@@ -490,6 +499,8 @@ def _prepare_svg(svg: str, walk: _Walk) -> str:
     fixed size (the page scales it) and no namespace URLs (inline SVG needs none)."""
     doc = minidom.parseString(svg[svg.index("<svg") :])
     root = doc.documentElement
+    if root is None:
+        raise RuntimeError("unexpected SVG from Graphviz: no root element")
     for attr in ("width", "height", "xmlns", "xmlns:xlink"):
         if root.hasAttribute(attr):
             root.removeAttribute(attr)
@@ -520,13 +531,14 @@ def _prepare_svg(svg: str, walk: _Walk) -> str:
             _set_title(doc, group, walk.names[node])
         elif gid.endswith("_op"):
             group.setAttribute("class", "node op")
-            _set_title(doc, group, nodes[gid[:-3]].rule.name)
+            _set_title(doc, group, _rule_of(nodes[gid[:-3]]).name)
     for title in root.getElementsByTagName("title"):  # the graph's and the edges' titles
-        if title.parentNode is not None and title.parentNode.getAttribute("class") in (
+        parent = title.parentNode
+        if isinstance(parent, minidom.Element) and parent.getAttribute("class") in (
             "graph",
             "edge",
         ):
-            title.parentNode.removeChild(title)
+            parent.removeChild(title)
     return root.toxml()
 
 
