@@ -11,6 +11,7 @@ demo: $(STAMP) dot
 	$(BIN)/micrograd-like demo
 
 test: $(STAMP) dot browser
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
