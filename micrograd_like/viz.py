@@ -23,17 +23,22 @@ from __future__ import annotations
 
 import math
 import os
+import signal
+import subprocess
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import graphviz
 
+from .checks import positive_number
 from .engine import Value, topological_order
-from .errors import GraphvizNotFoundError
+from .errors import DOT_TIMEOUT, GraphvizError, GraphvizNotFoundError
 from .files import atomic_write
 
 __all__ = [
     "DEFAULT_MAX_NODES",
+    "DOT_TIMEOUT",
+    "GraphvizError",
     "GraphvizNotFoundError",
     "draw_dot",
     "draw_network",
@@ -45,6 +50,10 @@ __all__ = [
 DEFAULT_MAX_NODES = 500
 """Graphs with more drawn nodes (values + ops, or neurons) are refused: Graphviz's layout
 grows quickly with size and a picture of thousands of nodes cannot be read anyway."""
+
+_MAX_LABEL_BYTES = 16_000
+"""dot reads at most 16 KB in one quoted string: a Value's label, escaped, must leave room
+in its record for the data and grad fields."""
 
 _RANKDIRS = ("LR", "RL", "TB", "BT")
 # Caps on Graphviz's network-simplex iterations (per node) for ranking and placement: small
@@ -102,6 +111,25 @@ def _record_text(text: str) -> str:
     return text
 
 
+def _checked_label(label: str) -> str:
+    """``label`` escaped for a record; a ValueError for what dot cannot read (a NUL, text
+    that is not valid Unicode, more than its 16 KB), which it would report as a raw error."""
+    shown = f"{label[:40]!r}{'...' if len(label) > 40 else ''}"
+    if "\x00" in label:
+        raise ValueError(f"the label {shown} holds a NUL character, which Graphviz cannot draw")
+    text = _record_text(label)
+    try:
+        size = len(text.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise ValueError(f"the label {shown} is not valid Unicode text") from None
+    if size > _MAX_LABEL_BYTES:
+        raise ValueError(
+            f"the label {shown} takes {size} bytes once escaped; Graphviz draws labels of at "
+            f"most {_MAX_LABEL_BYTES}"
+        )
+    return text
+
+
 def _number(x: float) -> str:
     return f"{x:.4f}"
 
@@ -141,7 +169,7 @@ def _value_attrs(node: Value, kind: str, is_root: bool, largest_grad: float | No
 def _value_label(node: Value, rankdir: str) -> str:
     fields = [f"data {_number(node.data)}", f"grad {_number(node.grad)}"]
     if node.label:
-        fields.insert(0, _record_text(node.label))
+        fields.insert(0, _checked_label(node.label))
     row = " | ".join(fields)
     return "{ " + row + " }" if rankdir in ("LR", "RL") else row
 
@@ -359,31 +387,90 @@ def output_format(path: str | os.PathLike[str]) -> str:
     return _PICTURE_FORMATS[suffix]
 
 
-def render(obj: object, path: str | os.PathLike[str]) -> Path:
+def render(obj: object, path: str | os.PathLike[str], *, timeout: float = DOT_TIMEOUT) -> Path:
     """Write ``obj`` (a Value, a network, or a graph from :func:`draw_dot`/:func:`draw_network`)
-    to ``path`` atomically; the extension picks the format (:func:`output_format`). When
-    Graphviz's ``dot`` is missing, writes the DOT text to ``path`` with a .dot suffix and
-    raises :class:`GraphvizNotFoundError` saying how to install Graphviz."""
+    to ``path`` atomically; the extension picks the format (:func:`output_format`).
+
+    Graphviz's ``dot`` draws the picture, and is stopped after ``timeout`` seconds. When it
+    is missing, the DOT text goes to ``path`` with a .dot suffix and
+    :class:`GraphvizNotFoundError` says how to install Graphviz; when it fails or runs out
+    of time, :class:`GraphvizError` says why, in one line. Either way ``path`` is untouched.
+    """
     file_format = output_format(path)
+    timeout = positive_number(timeout, "timeout")
     path = Path(path)
     graph = _as_graph(obj)
-    source = graph.source.encode("utf-8")
+    source = _source_bytes(graph)
     if file_format == "dot":
         _write_atomically(path, source)
         return path
     try:
-        picture = graph.pipe(format=file_format, quiet=True)
-    except graphviz.ExecutableNotFound:
+        picture = _run_dot(graph.engine, file_format, source, timeout, path)
+    except GraphvizNotFoundError:
         dot_path = path.with_suffix(".dot")
         _write_atomically(dot_path, source)
         raise GraphvizNotFoundError(
             f"Graphviz's `dot` program was not found on PATH, so {path} was not drawn; its DOT "
             f"text is in {dot_path}. To draw it, {_install_hint()}"
         ) from None
-    except graphviz.CalledProcessError as exc:
-        detail = (exc.stderr or b"").decode("utf-8", "replace").strip().splitlines()
-        raise RuntimeError(
-            f"Graphviz's `dot` failed to draw {path}: {detail[-1] if detail else exc}"
-        ) from None
     _write_atomically(path, picture)
     return path
+
+
+def _source_bytes(graph: graphviz.Digraph | graphviz.Graph | graphviz.Source) -> bytes:
+    """The graph's DOT text as UTF-8, refusing what dot cannot read."""
+    source = graph.source
+    if "\x00" in source:
+        raise ValueError("the graph's DOT text holds a NUL character, which Graphviz cannot draw")
+    try:
+        return source.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"the graph's DOT text is not valid Unicode ({exc.reason})") from None
+
+
+def _run_dot(engine: str, file_format: str, source: bytes, timeout: float, path: Path) -> bytes:
+    """The picture ``dot`` draws from ``source``. It runs in a session of its own, so that
+    on a timeout or Ctrl-C it is killed with anything it started."""
+    command = ["dot", f"-K{engine}", f"-T{file_format}"]
+    try:
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=os.name == "posix",
+        )
+    except FileNotFoundError:
+        raise GraphvizNotFoundError("dot was not found") from None
+    with process:
+        try:
+            picture, errors = process.communicate(source, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill(process)
+            raise GraphvizError(
+                f"Graphviz's `dot` did not finish drawing {path} within {timeout:g} s and was "
+                "stopped; draw a smaller graph or pass a longer timeout"
+            ) from None
+        except BaseException:  # Ctrl-C: do not leave dot running
+            _kill(process)
+            raise
+    if process.returncode != 0:
+        lines = [line.strip() for line in errors.decode("utf-8", "replace").splitlines()]
+        detail = next((line for line in reversed(lines) if line), "no message")
+        raise GraphvizError(
+            f"Graphviz's `dot` failed to draw {path} (exit code {process.returncode}): "
+            f"{detail[:300]}"
+        )
+    return picture
+
+
+def _kill(process: subprocess.Popen) -> None:
+    """Kill ``process`` and its session (what it started), and reap it."""
+    try:
+        if os.name == "posix":
+            os.killpg(process.pid, signal.SIGKILL)
+        else:
+            process.kill()
+    except ProcessLookupError:
+        pass
+    process.communicate()

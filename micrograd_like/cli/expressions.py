@@ -11,6 +11,8 @@ import argparse
 import math
 from collections.abc import Sequence
 
+from ..checks import positive_number
+from ..errors import DOT_TIMEOUT
 from ..expr import Expression, ExpressionError, functions, parse_expression
 from .exit_codes import EXIT_CHECK_FAILED, EXIT_OK
 
@@ -68,7 +70,8 @@ def _run_grad(args: argparse.Namespace) -> int:
     if args.svg is not None:
         from ..viz import draw_dot, output_format, render
 
-        output_format(args.svg)  # refuse an unknown extension before any work
+        output_format(args.svg)  # refuse an unknown extension or timeout before any work
+        positive_number(args.timeout, "--timeout")
     expression, values = _parsed(args)
     out, leaves = expression.evaluate(values)
     _finite(out.data, "the value")
@@ -80,7 +83,7 @@ def _run_grad(args: argparse.Namespace) -> int:
     for leaf in leaves:
         print(f"d/d{leaf.label} = {_finite(leaf.grad, f'd/d{leaf.label}'):.10g}")
     if args.svg is not None:
-        path = render(draw_dot(out), args.svg)
+        path = render(draw_dot(out), args.svg, timeout=args.timeout)
         print(f"graph written to {path}")
     return EXIT_OK
 
@@ -96,6 +99,13 @@ def add_grad_command(subparsers: argparse._SubParsersAction) -> None:
         "--svg",
         metavar="PATH",
         help="also draw the computation graph to PATH (.svg, or .png/.pdf/.dot by extension)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=DOT_TIMEOUT,
+        metavar="SECONDS",
+        help="time Graphviz's dot may take to draw the graph (default: %(default)g)",
     )
     parser.set_defaults(run=_run_grad)
 
