@@ -82,7 +82,12 @@ def _summary(result: DemoResult, settings: DemoSettings) -> str:
         f"({len(result.training[0])} samples), validation {result.val_accuracy:.1%} "
         f"({len(result.validation[0])} samples)",
         f"Gradient check of the trained model: {'passed' if report.ok else 'FAILED'}"
-        + (f", worst relative error {worst.rel_error:.3g} ({worst.name})" if worst else ""),
+        + (f", worst relative error {worst.rel_error:.3g} ({worst.name})" if worst else "")
+        + (
+            f", {report.inconclusive} inconclusive (float resolution)"
+            if report.inconclusive
+            else ""
+        ),
         "",
         f"Wrote into {settings.out}:",
     ]
