@@ -15,8 +15,11 @@ once and carried to the output by its gradient), so the difference quotient is u
 of 2). When ``a`` and ``n``
 disagree by no more than the tolerance plus U, the finite difference cannot tell: the entry
 is ``inconclusive`` (x + 1e25 at x = 0, where a step of 1e-6 is below the resolution of
-1e25), not a failure, and no op is blamed for it. Move to a smaller scale, or raise eps, to
-check it.
+1e25), not a failure, and no op is blamed for it. So is an entry whose step is too coarse
+for the function: the central difference is the mean of f' over x - h_i .. x + h_i, which is
+f'(x) only while f' is about linear there, so when (f'(x - h_i) + f'(x + h_i)) / 2 (by
+backpropagation) itself misses f'(x) (sin at x = 1e16, where the step spans many periods)
+the entry is inconclusive. Move to a smaller scale, or change eps, to check it.
 
 When a check fails, every node of the graph is examined on its own: the op's local partials
 ``op.local_partials(parents, out)`` are compared with central differences of ``op.forward``
@@ -39,6 +42,7 @@ import numbers
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from .checks import finite_number
 from .engine import Op, Value, grad, no_grad, topological_order
@@ -58,6 +62,8 @@ __all__ = [
 
 # evaluate(i, shift) -> the output with input i moved by shift (every other input as given)
 Evaluate = Callable[[int, float], "Value | float"]
+# slope(i, shift) -> the analytic d(output)/d(input i) with input i moved by shift
+Slope = Callable[[int, float], float]
 
 _UNIT_ROUNDOFF = 2.0**-53
 _SKIPPED = ("kink", "inconclusive")  # statuses of entries that were not decided
@@ -163,12 +169,13 @@ class GradcheckReport:
         if unresolved:
             lines.append(
                 f"{_entries(unresolved)} inconclusive: at these magnitudes float rounding "
-                "swamps the finite difference (check at a smaller scale, or with a larger eps)"
+                "swamps the finite difference, or the step spans changes of the derivative "
+                "(check at a smaller scale, or with another eps)"
             )
         lines.extend(str(finding) for finding in self.faulty_ops)
         if not self.ok and not self.faulty_ops:
             lines.append(
-                "every op's local derivative agrees with finite differences: check that the "
+                "no op's local derivative is refuted by finite differences: check that the "
                 "function builds its result from Values only (no .data or float() inside)"
             )
         return "\n".join(lines)
@@ -363,22 +370,40 @@ def _compare_all(
     atol: float,
     rtol: float,
     kink_input: Callable[[int], int] = lambda k: k,
+    slope: Slope | None = None,
 ) -> list[GradcheckRow]:
-    """Rows for each (analytic, numeric) pair: a mismatch explained by a kink crossed when
-    moving input ``kink_input(k)`` by its step is a "kink" row, one within the rounding
-    uncertainty ``uncertainties[k]`` of the numeric value an "inconclusive" row."""
+    """Rows for each (analytic, numeric) pair. A mismatch is a "kink" row when moving input
+    ``kink_input(k)`` by its step crosses a kink, "inconclusive" when it is within the
+    rounding uncertainty ``uncertainties[k]`` of the numeric value or when the step is too
+    coarse (``slope`` given: see the module doc), else "FAIL"."""
     rows = []
     for k, (a, n) in enumerate(zip(analytic, numeric)):
+        i = kink_input(k)
         if _compare(a, n, atol, rtol):
             status = "ok"
-        elif _crosses_kink(evaluate, kink_input(k), steps[kink_input(k)]):
+        elif _crosses_kink(evaluate, i, steps[i]):
             status = "kink"
         elif not math.isfinite(n) or _compare(a, n, atol + uncertainties[k], rtol):
+            status = "inconclusive"
+        elif slope is not None and _too_coarse(a, partial(slope, i), steps[i], atol, rtol):
             status = "inconclusive"
         else:
             status = "FAIL"
         rows.append(_row(names[k], a, n, atol, status))
     return rows
+
+
+def _too_coarse(
+    analytic: float, slope: Callable[[float], float], h: float, atol: float, rtol: float
+) -> bool:
+    """Whether the derivative is far from linear over the step: the mean of the analytic
+    slopes at the two ends of the interval misses the slope at its middle (or they cannot
+    be computed there)."""
+    try:
+        ends = (slope(h) + slope(-h)) / 2
+    except (ArithmeticError, ValueError, TypeError):
+        return True
+    return not _compare(ends, analytic, atol, rtol)
 
 
 # ---------------------------------------------------------------- finding the faulty op
@@ -417,6 +442,16 @@ def _op_finding(op: Op, inputs: list[float], order: int, eps: float, atol: float
         * math.fsum([abs(y), *(abs(x * d) for x, d in zip(inputs, row))])
         for y, row in zip(base, analytic)
     ]
+
+    def partial_at(j: int, x: float) -> Callable[[float], float]:
+        """shift -> the op's partial j with input j at x + shift."""
+
+        def at(shift: float) -> float:
+            moved = [*inputs[:j], x + shift, *inputs[j + 1 :]]
+            return float(op.local_partials(moved, op.forward(*moved))[j])
+
+        return at
+
     for j, (x, h) in enumerate(zip(inputs, _steps(inputs, eps))):
         if any(abs(x - kink) <= h for kink in op.kinks):
             continue
@@ -427,9 +462,12 @@ def _op_finding(op: Op, inputs: list[float], order: int, eps: float, atol: float
             continue
         for k, row in enumerate(analytic):
             numeric = (plus[k] - minus[k]) / ((x + h) - (x - h))
-            if not _compare(row[j], numeric, atol + _uncertainty(errors[k], x, h), rtol):
-                partial = None if order == 1 else k
-                return OpFinding(op.name, tuple(inputs), j, row[j], numeric, partial)
+            if _compare(row[j], numeric, atol + _uncertainty(errors[k], x, h), rtol):
+                continue
+            if order == 1 and _too_coarse(row[j], partial_at(j, x), h, atol, rtol):
+                continue  # the step is too coarse for the op here: no evidence against it
+            partial = None if order == 1 else k
+            return OpFinding(op.name, tuple(inputs), j, row[j], numeric, partial)
     return None
 
 
@@ -482,7 +520,17 @@ def compare_gradients(
     evaluate, steps = _shifted(f, xs), _steps(xs, eps)
     numeric = _central_differences(evaluate, xs, steps)
     uncertainties = _uncertainties(_rounding_error(out), xs, steps)
-    rows = _compare_all(evaluate, analytic, numeric, labels, steps, uncertainties, atol, rtol)
+    rows = _compare_all(
+        evaluate,
+        analytic,
+        numeric,
+        labels,
+        steps,
+        uncertainties,
+        atol,
+        rtol,
+        slope=lambda i, shift: _first_derivatives(f, xs, i, shift)[i],
+    )
     report = GradcheckReport(tuple(rows))
     if report.ok:
         return report
@@ -593,7 +641,10 @@ def check_model(
     numeric = _central_differences(evaluate, xs, steps)
     uncertainties = _uncertainties(_rounding_error(loss), xs, steps)
     names = [named[i][0] for i in chosen]
-    rows = _compare_all(evaluate, analytic, numeric, names, steps, uncertainties, atol, rtol)
+    slope = _moving_slopes(model, loss_fn, params)
+    rows = _compare_all(
+        evaluate, analytic, numeric, names, steps, uncertainties, atol, rtol, slope=slope
+    )
     report = GradcheckReport(tuple(rows), (), "model gradient check", "parameter", len(named))
     if report.ok:
         return report
@@ -621,6 +672,22 @@ def _subset(total: int, max_params: int | None, seed: int) -> list[int]:
     if max_params is None or max_params >= total:
         return list(range(total))
     return sorted(random.Random(seed).sample(range(total), max_params))
+
+
+def _moving_slopes(model, loss_fn: Callable, params: list[Value]) -> Slope:
+    """slope(i, shift) = d loss_fn(model)/d params[i] with params[i].data moved by shift."""
+
+    def slope(i: int, shift: float) -> float:
+        p = params[i]
+        original = p.data
+        p.data = original + shift
+        try:
+            loss = loss_fn(model)
+            return grad(loss, [p])[0].data if type(loss) is Value else 0.0
+        finally:
+            p.data = original
+
+    return slope
 
 
 def _moving_parameters(model, loss_fn: Callable, params: list[Value]) -> Evaluate:
