@@ -118,14 +118,17 @@ def _run_gradcheck(args: argparse.Namespace) -> int:
 
     expression, values = _parsed(args)
     _finite(expression(*values.values()).data, "the value")
-    report = compare_gradients(
-        expression,
-        list(values.values()),
-        eps=args.eps,
-        atol=args.atol,
-        rtol=args.rtol,
-        names=expression.variables,
-    )
+    try:
+        report = compare_gradients(
+            expression,
+            list(values.values()),
+            eps=args.eps,
+            atol=args.atol,
+            rtol=args.rtol,
+            names=expression.variables,
+        )
+    except ArithmeticError as exc:  # a gradient too large for a float
+        raise ExpressionError(f"cannot check {expression.text!r}: {exc}") from None
     print(report)
     return EXIT_OK if report.ok else EXIT_CHECK_FAILED
 

@@ -100,9 +100,10 @@ class Op:
             raise ValueError(
                 f"the derivative of {self.name} is undefined at {_describe(inputs)}: {exc}"
             ) from None
-        except OverflowError as exc:
+        except OverflowError:
             raise OverflowError(
-                f"the derivative of {self.name} overflowed at {_describe(inputs)}: {exc}"
+                f"the derivative of {self.name} overflowed at {_describe(inputs)}: the result "
+                "is too large for a float"
             ) from None
         try:
             count = len(partials)
