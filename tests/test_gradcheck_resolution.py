@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from micrograd_like import MLP, Value, cli, define_op
+from micrograd_like import MLP, OPS, Value, cli, define_op
 from micrograd_like.gradcheck import check_model, compare_gradients, numerical_grad
 
 SMALL_DEMO = ("--epochs", "3", "--samples", "30", "--hidden", "4")
@@ -76,3 +76,19 @@ def test_a_real_failure_at_an_ordinary_scale_is_not_excused():
     assert report.rows[0].status == "ok"
     report = compare_gradients(lambda x: Value(x.data * x.data), [3.0])
     assert report.rows[0].status == "FAIL" and not report.ok
+
+
+def test_a_step_spanning_many_periods_is_inconclusive_and_sin_is_not_blamed():
+    report = compare_gradients(lambda x: x.sin(), [1e16])  # the step, 1e10, spans periods
+    assert [row.status for row in report.rows] == ["inconclusive"]
+    assert report.ok and report.faulty_ops == ()
+    assert compare_gradients(lambda x: x.sin(), [1e3]).rows[0].status == "ok"
+
+
+def test_logsumexp_partials_sum_to_one_at_large_magnitudes():
+    for x in (1e16, -4.6e232):
+        leaf = Value(x)
+        out = OPS["logsumexp"](leaf, leaf, leaf)
+        out.backward()
+        assert leaf.grad == 1.0  # 3 partials of 1/3, once e^(x - out) = 1 each
+        assert compare_gradients(lambda v: OPS["logsumexp"](v, v, v), [x]).ok
