@@ -13,6 +13,8 @@ import contextlib
 import io
 import json
 import math
+import re
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -248,3 +250,21 @@ def test_any_expression_exits_0_1_or_2_with_one_line_on_error(text, x, y):
             assert err == "" and out
         if code == 1:
             assert command == "gradcheck" and "FAILED" in out
+
+
+# ---------------------------------------------------------------- what the guides report
+
+
+@pytest.mark.parametrize("guide", ["README.md", "README.es.md"])
+def test_the_guides_report_the_counts_these_tests_use(guide):
+    from test_finite_gradients import RULE_EXAMPLES
+    from test_kill_during_save import ARCHITECTURE, SAVES
+
+    text = (Path(__file__).resolve().parent.parent / guide).read_text(encoding="utf-8")
+    section = re.search(r"^## (Reliability|Fiabilidad)\n(.*?)^## ", text, re.S | re.M).group(2)
+    nin, (hidden, nout) = ARCHITECTURE
+    parameters = (nin + 1) * hidden + (hidden + 1) * nout
+    separator = "," if guide == "README.md" else "."
+    counts = [MODEL_EXAMPLES, MUTATION_EXAMPLES, EXPRESSION_EXAMPLES, RULE_EXAMPLES, SAVES]
+    for count in [*map(str, counts), f"{parameters:,}".replace(",", separator)]:
+        assert re.search(rf"(?<![\d.,]){re.escape(count)}(?![\d.,]\d)", section), count
