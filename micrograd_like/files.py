@@ -44,8 +44,8 @@ def atomic_write(
     try:
         if mode is not None:
             _set_mode(fd, temp, mode)
-        options = {"mode": "wb"} if binary else {"mode": "w", "encoding": "utf-8", "newline": ""}
-        with open(fd, **options) as file:
+        opened = open(fd, "wb") if binary else open(fd, "w", encoding="utf-8", newline="")
+        with opened as file:
             write(file)
             file.flush()
             os.fsync(file.fileno())
@@ -121,5 +121,5 @@ def check_writable_directory(directory: str | os.PathLike) -> None:
     """Create ``directory`` if needed and make sure a file can be created in it (an
     anonymous temporary file, removed at once); OSError otherwise."""
     Path(directory).mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryFile(dir=directory):
+    with tempfile.TemporaryFile(dir=os.fspath(directory)):
         pass

@@ -3,8 +3,9 @@ saves a large model, 50 saves in all, always leaves a file that loads as the mod
 the interrupted save or the model after it, never anything else.
 
 A child process saves versions v = k + 1, k + 2, ... of one model (every parameter of
-version v is v + j * 1e-9, j its index) and prints ``saved v`` after each save; it is killed
-after a random delay. The file must then hold version k (the last one it reported) or k + 1
+version v is v + j * 1e-9, j its index), printing ``saving v`` before and ``saved v`` after
+each save. It is killed during a randomly chosen one of its saves (1 to 8), at a random
+moment of it. The file must then hold version k (the last one it reported saved) or k + 1
 (saved, but killed before it could say so). The counts are reported in the README.
 """
 
@@ -35,6 +36,7 @@ print("ready", flush=True)
 for version in range({first}, {first} + {saves}):
     for j, p in enumerate(params):
         p.data = version + j * 1e-9
+    print("saving", version, flush=True)
     model.save(sys.argv[1])
     print("saved", version, flush=True)
 """
@@ -48,36 +50,44 @@ def version_of(path: Path) -> int:
     return version
 
 
+def versioned_model(version: int) -> MLP:
+    model = MLP(*ARCHITECTURE, seed=0)
+    for j, p in enumerate(model.parameters()):
+        p.data = version + j * 1e-9
+    return model
+
+
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="POSIX signals")
 def test_a_save_killed_at_random_points_leaves_the_old_or_the_new_model(tmp_path):
     path = tmp_path / "model.json"
-    model = MLP(*ARCHITECTURE, seed=0)
-    for j, p in enumerate(model.parameters()):
-        p.data = 0 + j * 1e-9
+    model = versioned_model(0)
     model.save(path)
+    started = time.monotonic()
+    model.save(path)
+    save_time = time.monotonic() - started
     rng = random.Random(SEED)
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
-    }
-    saved = kills = 0
-    while saved < SAVES:
-        done = version_of(path)
+    paths = [str(REPO), os.environ.get("PYTHONPATH", "")]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+    done = kills = 0  # the version on disk; how many children were killed
+    while done < SAVES:
         code = CHILD.format(
-            nin=ARCHITECTURE[0], nouts=ARCHITECTURE[1], first=done + 1, saves=SAVES - saved
+            nin=ARCHITECTURE[0], nouts=ARCHITECTURE[1], first=done + 1, saves=SAVES - done
         )
         child = subprocess.Popen(
             [sys.executable, "-c", code, str(path)], stdout=subprocess.PIPE, text=True, env=env
         )
-        assert child.stdout.readline() == "ready\n"
-        time.sleep(rng.uniform(0.0, 0.15))
+        target = done + rng.randint(1, min(8, SAVES - done))  # the save to interrupt
+        lines = [child.stdout.readline() for _ in range(2 * (target - done))]
+        assert lines[-1] == f"saving {target}\n"
+        time.sleep(rng.uniform(0.0, 1.5 * save_time))  # usually before its rename
         child.send_signal(signal.SIGKILL)
-        output = child.communicate(timeout=30)[0]
-        reported = [int(line.split()[1]) for line in output.splitlines()]
-        last = reported[-1] if reported else done
-        assert version_of(path) in (last, last + 1)
-        saved += version_of(path) - done
+        lines += child.communicate(timeout=60)[0].splitlines(keepends=True)
+        saved = [int(line.split()[1]) for line in lines if line.startswith("saved")]
+        last = saved[-1] if saved else done
+        now = version_of(path)
+        assert now in (last, last + 1)  # the old model, or the new one
         kills += child.returncode == -signal.SIGKILL
-    assert kills >= 5  # most runs ended by the kill, mid-save, not by finishing
+        done = now
+    assert kills >= 5
     leftovers = [p.name for p in tmp_path.iterdir() if p.name != "model.json"]
     assert all(name.startswith(".model.json.") and name.endswith(".tmp") for name in leftovers)

@@ -124,7 +124,7 @@ class Op:
         on Values also a Value. A non-real partial is a TypeError, nan a ValueError and an
         infinite one an OverflowError, naming the op, its inputs and the input position."""
         partials = self.local_partials(inputs, out)
-        checked = []
+        checked: list[Value | float] = []
         for i, partial in enumerate(partials):
             if type(partial) is Value and type(out) is Value:
                 checked.append(partial)
