@@ -37,10 +37,11 @@ check. Move the point off the kink to check that entry.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 
@@ -678,14 +679,9 @@ def _moving_slopes(model, loss_fn: Callable, params: list[Value]) -> Slope:
     """slope(i, shift) = d loss_fn(model)/d params[i] with params[i].data moved by shift."""
 
     def slope(i: int, shift: float) -> float:
-        p = params[i]
-        original = p.data
-        p.data = original + shift
-        try:
+        with _moved(params[i], shift):
             loss = loss_fn(model)
-            return grad(loss, [p])[0].data if type(loss) is Value else 0.0
-        finally:
-            p.data = original
+            return grad(loss, [params[i]])[0].data if type(loss) is Value else 0.0
 
     return slope
 
@@ -694,12 +690,18 @@ def _moving_parameters(model, loss_fn: Callable, params: list[Value]) -> Evaluat
     """evaluate(i, shift) = loss_fn(model) with params[i].data moved by shift (restored)."""
 
     def evaluate(i: int, shift: float) -> Value | float:
-        p = params[i]
-        original = p.data
-        p.data = original + shift
-        try:
+        with _moved(params[i], shift):
             return loss_fn(model)
-        finally:
-            p.data = original
 
     return evaluate
+
+
+@contextlib.contextmanager
+def _moved(p: Value, shift: float) -> Iterator[None]:
+    """``p.data`` moved by ``shift`` inside the block, and restored after it."""
+    original = p.data
+    p.data = original + shift
+    try:
+        yield
+    finally:
+        p.data = original

@@ -164,6 +164,7 @@ def test_ctrl_c_during_a_real_demo_run(tmp_path):
     while b"batch" not in err and time.monotonic() < deadline:  # the progress bar shows
         if select.select([process.stderr], [], [], 1)[0]:
             err += os.read(process.stderr.fileno(), 4096)
+    time.sleep(0.5)  # past the bar's own start-up (a thread), into the training
     process.send_signal(signal.SIGINT)
     err += process.communicate(timeout=60)[1]
     assert process.returncode == 130

@@ -72,6 +72,14 @@ def test_accumulating_into_a_huge_leaf_grad_is_refused_before_anything_is_writte
     assert x.grad == 1e308
 
 
+def test_a_leaf_grad_that_is_not_a_number_is_named():
+    x = Value(2.0, label="x")
+    x.grad = None  # a habit from PyTorch
+    with pytest.raises(TypeError, match="leaf 'x' with data 2.0 has .grad None"):
+        (x * 3.0).backward()
+    assert x.grad is None
+
+
 def test_huge_but_finite_gradients_whose_total_overflows_are_still_returned():
     xs = [Value(1e-10) for _ in range(3)]
     y = sum((x * 1e308 for x in xs), Value(0.0))  # total of the gradients is 3e308: inf

@@ -451,8 +451,11 @@ class Value:
         with cyclic_collector_paused():
             order = topological_order(self)
             grads = reverse_sweep(order, 1.0)
-            new = [grads[node] if node._parents else node.grad + grads[node] for node in order]
-            total = sum(new, 0.0)
+            try:
+                new = [grads[node] if node._parents else node.grad + grads[node] for node in order]
+                total = sum(new, 0.0)
+            except TypeError:  # a .grad that is not a number: said with where, below
+                total = None
             if type(total) is not float or total - total != 0.0:
                 _check_accumulated(order, grads)
             for node, g in zip(order, new):

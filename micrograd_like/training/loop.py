@@ -183,8 +183,8 @@ def fit(
     state.history = history
     state.stop_training = False
     logs: dict[str, float] = {}
-    hooks.call("on_train_begin", logs)
     try:
+        hooks.call("on_train_begin", logs)
         for epoch in range(epochs):
             hooks.call("on_epoch_begin", epoch, {})
             batches = datasets.iterate_minibatches(X, targets, batch_size, shuffle=shuffle, rng=rng)
