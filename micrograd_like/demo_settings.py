@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from . import checks
+from .errors import DOT_TIMEOUT
 
 __all__ = [
     "CHECKS",
@@ -89,6 +90,7 @@ CHECKS: dict[str, Callable[[Any], Any]] = {  # setting -> its check
     "lr": check_lr,
     "hidden": check_hidden,
     "seed": checks.seed,
+    "timeout": lambda value: checks.positive_number(value, "timeout"),
 }
 
 
@@ -104,6 +106,8 @@ class DemoSettings:
     hidden: tuple[int, ...] = (16, 16)
     seed: int = 0
     out: str | Path = "demo-out"
+    timeout: float = DOT_TIMEOUT
+    """Seconds Graphviz's dot may take per picture."""
 
     def __post_init__(self) -> None:
         for name, check in CHECKS.items():

@@ -11,6 +11,11 @@ contributions over the batch, which is exactly the sum of the per-sample gradien
 Neurons that read the same inputs are fused: their ``linear`` nodes become one matrix
 product ``Y = W X + b`` (forward) with ``dW = G X^T``, ``db = sum(G)``, ``dX = W^T G``
 (backward), and an activation applied to each of them becomes one op on the matrix.
+
+Where the engine raises (an overflow, a result that is undefined), numpy would carry on
+with inf or nan, and a later op could hide it (tanh(inf) = 1). The replay therefore raises
+``FloatingPointError`` as soon as any value it computes, intermediate or final, is not
+finite; the caller then runs that batch sample by sample, which gives the engine's answer.
 """
 
 from __future__ import annotations
@@ -26,6 +31,11 @@ from .numpy_forms import NumpyForm, numpy_form
 __all__ = ["Tape", "TapeNotApplicable"]
 
 _LINEAR = OPS["linear"]
+
+
+def _not_finite_raises() -> np.errstate:
+    """Every value computed inside is finite, or FloatingPointError (see the module doc)."""
+    return np.errstate(over="raise", invalid="raise", divide="raise", under="ignore")
 
 
 class TapeNotApplicable(Exception):
@@ -158,7 +168,8 @@ class Tape:
     def run(self, columns: Sequence[np.ndarray]) -> list[np.ndarray]:
         """Evaluate the recording; ``columns[j]`` holds input j for every sample.
 
-        Returns one array of shape (batch,) per traced result.
+        Returns one array of shape (batch,) per traced result; FloatingPointError if any
+        value on the way is not finite.
         """
         batch = self._batch = len(columns[0])
         self.parameter_values = np.fromiter(
@@ -173,7 +184,7 @@ class Tape:
             if slot >= 0:
                 values[slot] = columns[j]
         self._saved, self._matrices = {}, {}
-        with np.errstate(all="ignore"):
+        with _not_finite_raises():
             for step in self._program:
                 if type(step) is _Node:
                     values[step.slot] = step.form.forward(*[values[p] for p in step.parents])
@@ -188,7 +199,8 @@ class Tape:
         """Gradient of ``sum_r sum_i weights[r][i] * result_r[i]`` for every parameter.
 
         ``weights[r]`` is None for a result that does not enter the objective. Returns the
-        gradient vector (in ``params`` order) without touching any ``.grad``.
+        gradient vector (in ``params`` order) without touching any ``.grad``;
+        FloatingPointError if any gradient on the way is not finite.
         """
         if self._values is None:
             raise RuntimeError("Tape.backward needs a run() first")
@@ -198,7 +210,7 @@ class Tape:
             if w is not None:
                 _accumulate(grads, slot, w)
         param_grad = np.zeros(len(self._params))
-        with np.errstate(all="ignore"):
+        with _not_finite_raises():
             for step in reversed(self._program):
                 if type(step) is _Node:
                     self._node_backward(step, values, grads)

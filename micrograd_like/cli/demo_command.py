@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from ..demo_settings import CHECKS, DATASETS, MIN_SAMPLES, VALIDATION_FRACTION, DemoSettings
-from .exit_codes import EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE
+from .exit_codes import EXIT_CHECK_FAILED, EXIT_GRAPHVIZ, EXIT_OK, EXIT_USAGE
 
 if TYPE_CHECKING:
     from ..demo import DemoResult
@@ -59,6 +59,7 @@ def _settings(args: argparse.Namespace) -> DemoSettings:
         hidden=args.hidden,
         seed=args.seed,
         out=args.out,
+        timeout=args.timeout,
     )
 
 
@@ -81,14 +82,20 @@ def _summary(result: DemoResult, settings: DemoSettings) -> str:
         f"({len(result.training[0])} samples), validation {result.val_accuracy:.1%} "
         f"({len(result.validation[0])} samples)",
         f"Gradient check of the trained model: {'passed' if report.ok else 'FAILED'}"
-        + (f", worst relative error {worst.rel_error:.3g} ({worst.name})" if worst else ""),
+        + (f", worst relative error {worst.rel_error:.3g} ({worst.name})" if worst else "")
+        + (
+            f", {report.inconclusive} inconclusive (float resolution)"
+            if report.inconclusive
+            else ""
+        ),
         "",
         f"Wrote into {settings.out}:",
     ]
     width = max(len(str(a.path)) for a in result.artefacts)
     lines += [f"  {str(a.path).ljust(width)}  {a.description}" for a in result.artefacts]
     if not result.graphs_rendered:
-        lines.append("The graphs were not rendered to SVG (Graphviz's dot is missing).")
+        why = "failed" if result.graphviz_failed else "is missing"
+        lines.append(f"The graphs were not rendered to SVG (Graphviz's dot {why}).")
     if result.log_dir is not None:
         lines.append(f"To watch the training curves: tensorboard --logdir {result.log_dir}")
     return "\n".join(lines)
@@ -103,7 +110,9 @@ def _run(args: argparse.Namespace) -> int:
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
     print(_summary(result, settings))
-    return EXIT_OK if result.gradcheck.ok else EXIT_CHECK_FAILED
+    if not result.gradcheck.ok:
+        return EXIT_CHECK_FAILED
+    return EXIT_GRAPHVIZ if result.graphviz_failed else EXIT_OK
 
 
 def add_demo_command(subparsers: argparse._SubParsersAction) -> None:
@@ -121,9 +130,10 @@ def add_demo_command(subparsers: argparse._SubParsersAction) -> None:
         ),
         epilog=(
             "Without Graphviz's dot the graphs are written as .dot text (and backprop.html is "
-            "skipped); without matplotlib "
-            "or tensorboardX their files are skipped (a note says so, the exit code stays 0). "
-            "Exit codes: 0 ok, 1 the gradient check failed, 2 a bad option."
+            "skipped); without matplotlib or tensorboardX their files are skipped (a note says "
+            "so, the exit code stays 0); a dot that fails or runs past --timeout is noted too, "
+            "with exit code 3. Exit codes: 0 ok, 1 the gradient check failed, 2 a bad option, "
+            "3 dot failed, 130 interrupted."
         ),
     )
     _one_line_errors(parser)
@@ -168,6 +178,13 @@ def add_demo_command(subparsers: argparse._SubParsersAction) -> None:
         type=_option(int, CHECKS["seed"], "an integer"),
         default=defaults.seed,
         help="seed of the data, the initial weights and the shuffling (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=_option(float, CHECKS["timeout"], "a number of seconds"),
+        default=defaults.timeout,
+        metavar="SECONDS",
+        help="time Graphviz's dot may take per picture (default: %(default)g)",
     )
     parser.add_argument(
         "--out",

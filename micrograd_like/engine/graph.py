@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import math
 import operator
 from collections.abc import Iterator
 from typing import Any
@@ -51,22 +52,81 @@ def reverse_sweep(order: list[Any], seed: Any, *, differentiable: bool = False) 
     ``seed`` is d(root)/d(root). With ``differentiable=True`` the local partials are
     evaluated on the nodes themselves, so the gradients are Values with graphs of their own;
     otherwise on floats. No ``.grad`` is touched: callers decide where the result goes.
+
+    Every gradient is a finite float (or a Value), or the sweep fails with an error naming
+    the op, its inputs and the input position. On floats the sweep runs unchecked and then
+    checks the sum of all the gradients: inf and nan survive any sum, and a partial that is
+    not a real number leaves a sum that is not a float (or fails at its product); only then
+    is the sweep repeated with every partial and every sum checked, to say where.
     """
+    if differentiable:
+        return _checked_sweep(order, seed, differentiable=True)
     grads: dict[Any, Any] = {order[-1]: seed}
     get = grads.get
+    try:
+        for node in reversed(order):
+            parents = node._parents
+            if not parents:
+                continue
+            g = grads[node]
+            partials = node._rule.local_partials([*map(_data, parents)], node.data)
+            for parent, partial in zip(parents, partials):
+                previous = get(parent)
+                grads[parent] = partial * g if previous is None else previous + partial * g
+        total = sum(grads.values(), 0.0)
+    except (TypeError, ValueError, ArithmeticError):  # said again, with where, below
+        return _checked_sweep(order, seed)
+    if type(total) is not float or total - total != 0.0:
+        return _checked_sweep(order, seed)  # raises, unless the sum alone overflowed
+    return grads
+
+
+def _checked_sweep(order: list[Any], seed: Any, *, differentiable: bool = False) -> dict[Any, Any]:
+    """:func:`reverse_sweep` with each local partial and each gradient checked as it is
+    made (``checked_partials``, and every product and sum finite)."""
+    grads: dict[Any, Any] = {order[-1]: seed}
     for node in reversed(order):
         parents = node._parents
         if not parents:
             continue
         g = grads[node]
+        rule = node._rule
         if differentiable:
-            partials = node._rule.local_partials(parents, node)
+            partials = rule.checked_partials(parents, node)
         else:
-            partials = node._rule.local_partials([*map(_data, parents)], node.data)
-        for parent, partial in zip(parents, partials):
-            previous = get(parent)
-            grads[parent] = partial * g if previous is None else previous + partial * g
+            partials = rule.checked_partials([*map(_data, parents)], node.data)
+        for i, (parent, partial) in enumerate(zip(parents, partials)):
+            previous = grads.get(parent)
+            try:
+                term = partial * g
+                total = term if previous is None else previous + term
+                finite = differentiable or math.isfinite(total)
+            except ArithmeticError as exc:  # an op on Values overflowed
+                finite, total = False, exc
+            if not finite:
+                raise _gradient_overflow(node, i, g, partial, previous, total)
+            grads[parent] = total
     return grads
+
+
+def _gradient_overflow(
+    node: Any, i: int, g: Any, partial: Any, previous: Any, result: Any
+) -> OverflowError:
+    """The error for a gradient that is not finite: where, and the arithmetic that made it."""
+    inputs = ", ".join(repr(parent.data) for parent in node._parents)
+    terms = f"{_number(g)} (the output's gradient) * {_number(partial)} (the local derivative)"
+    if previous is not None:
+        terms = f"{_number(previous)} (gathered so far) + {terms}"
+    outcome = f"fails: {result}" if isinstance(result, Exception) else f"= {result!r}"
+    return OverflowError(
+        f"backward: the gradient of input {i} of op {node._rule.name!r} at ({inputs}) "
+        f"is not a finite float: {terms} {outcome}"
+    )
+
+
+def _number(x: Any) -> str:
+    """A gradient or partial for a message: a float, or a Value by its data."""
+    return repr(getattr(x, "data", x))
 
 
 @contextlib.contextmanager

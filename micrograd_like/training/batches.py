@@ -94,14 +94,17 @@ def _run_batch_replayed(
     l2: float = 0.0,
 ) -> tuple[float, np.ndarray] | None:
     """:func:`_run_batch` by replaying one recorded graph over the batch; None when the
-    replay does not apply or produced a non-finite number (the caller then runs the batch
-    sample by sample, which gives the exact error or value)."""
+    replay does not apply or met a non-finite number anywhere, intermediate values included
+    (the caller then runs the batch sample by sample, which gives the exact error or value)."""
     params, modules = model.parameters_and_modules()
     tape = _tape_for(model._training_state(), model, loss, params, modules, Xb, targets)
     if tape is None:
         return None
     columns = [*Xb.T] if loss is None else [*Xb.T, *targets.T]
-    results = tape.run(columns)
+    try:
+        results = tape.run(columns)
+    except FloatingPointError:  # a value on the way was not finite (see tape's doc)
+        return None
     if loss is None:
         outputs = np.column_stack(results)
         return (math.nan, outputs) if np.isfinite(outputs).all() else None
@@ -115,7 +118,10 @@ def _run_batch_replayed(
         return None
     if train:
         weight = 1.0 if loss.reduction == "sum" else 1.0 / n
-        gradient = tape.backward([np.full(n, weight)] + [None] * outputs.shape[1])
+        try:
+            gradient = tape.backward([np.full(n, weight)] + [None] * outputs.shape[1])
+        except FloatingPointError:
+            return None
         if l2:
             gradient += 2.0 * l2 * theta
         if not np.isfinite(gradient).all():

@@ -20,7 +20,9 @@ J, the backward pass and one optimizer step (``w -= lr * dJ/dw`` for plain SGD).
   samples, computed from the outputs each batch had when it was trained on. The ``val_``
   entries are computed on the validation data after the epoch's last step.
 - A NaN or infinite loss stops training with a RuntimeWarning; the step that would
-  have used its gradients is not taken.
+  have used its gradients is not taken. So does a step the optimizer refuses because it
+  would make a parameter or its state non-finite (``optim.StepOverflowError``): the last
+  finite weights are kept, and the model can still be saved.
 """
 
 from __future__ import annotations
@@ -118,6 +120,24 @@ def _warn_not_finite(objective: float, where: str, stacklevel: int) -> None:
     )
 
 
+def _warn_refused_step(where: str, error: Exception, outcome: str, stacklevel: int) -> None:
+    """Say that the optimizer refused a step (``stacklevel`` as in _warn_not_finite)."""
+    warnings.warn(
+        f"{where}: {error}; {outcome} (a smaller learning rate usually helps)",
+        RuntimeWarning,
+        stacklevel=stacklevel,
+    )
+
+
+def _step(optimizer: optim.Optimizer) -> optim.StepOverflowError | None:
+    """Take the optimizer's step; the error if it refused one that was not finite."""
+    try:
+        optimizer.step()
+    except optim.StepOverflowError as exc:
+        return exc
+    return None
+
+
 def fit(
     model: Any,
     X: Any,
@@ -147,6 +167,8 @@ def fit(
         batch_size = checks.count(batch_size, "batch_size")
     if verbose not in (0, 1, 2):
         raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}")
+    if seed is not None:
+        seed = checks.seed(seed)
     X = check_inputs(model, X)
     targets = check_targets(model, loss, y, X)
     X, targets, validation = split_validation(
@@ -161,17 +183,22 @@ def fit(
     state.history = history
     state.stop_training = False
     logs: dict[str, float] = {}
-    hooks.call("on_train_begin", logs)
-    for epoch in range(epochs):
-        hooks.call("on_epoch_begin", epoch, {})
-        batches = datasets.iterate_minibatches(X, targets, batch_size, shuffle=shuffle, rng=rng)
-        logs = _train_epoch(model, state, hooks, batches, epoch)
-        if validation is not None:
-            val_logs = _evaluate_arrays(model, state, *validation)
-            logs.update((f"val_{name}", value) for name, value in val_logs.items())
-        hooks.call("on_epoch_end", epoch, logs)
-        if state.stop_training:
-            break
+    try:
+        hooks.call("on_train_begin", logs)
+        for epoch in range(epochs):
+            hooks.call("on_epoch_begin", epoch, {})
+            batches = datasets.iterate_minibatches(X, targets, batch_size, shuffle=shuffle, rng=rng)
+            logs = _train_epoch(model, state, hooks, batches, epoch)
+            if validation is not None:
+                val_logs = _evaluate_arrays(model, state, *validation)
+                logs.update((f"val_{name}", value) for name, value in val_logs.items())
+            hooks.call("on_epoch_end", epoch, logs)
+            if state.stop_training:
+                break
+    except BaseException:  # an error or Ctrl-C: end the progress bar's line first
+        for progress in extra:
+            progress.on_train_end()
+        raise
     hooks.call("on_train_end", logs)
     return history
 
@@ -190,11 +217,14 @@ def _train_epoch(
     for batch, (Xb, Tb) in enumerate(batches):
         hooks.call("on_train_batch_begin", batch, {"size": len(Xb)})
         objective, outputs = run_batch(model, loss, Xb, Tb, train=True, l2=state.l2)
-        if math.isfinite(objective):
-            state.optimizer.step()
+        refused = _step(state.optimizer) if math.isfinite(objective) else None
         totals.add(objective, outputs, Tb)
         hooks.call("on_train_batch_end", batch, totals.logs())
-        if not math.isfinite(objective) and not state.stop_training:  # no callback did it
+        if refused is not None:
+            outcome = "training stopped with the last finite weights"
+            _warn_refused_step(f"in epoch {epoch + 1}, batch {batch}", refused, outcome, 5)
+            state.stop_training = True
+        elif not math.isfinite(objective) and not state.stop_training:  # no callback did it
             where = (
                 f"in epoch {epoch + 1}, batch {batch}: its step was skipped and training stopped"
             )
@@ -220,13 +250,14 @@ def predict(model: Any, X: Any) -> np.ndarray:
 
 def train_on_batch(model: Any, X: Any, y: Any) -> float:
     """One optimizer step on the whole of ``(X, y)``; returns the batch's loss (computed
-    before the step). A NaN or infinite loss skips the step, with a RuntimeWarning."""
+    before the step). A NaN or infinite loss skips the step, with a RuntimeWarning, and so
+    does a step the optimizer refuses (StepOverflowError)."""
     state = _compiled(model, "train_on_batch")
     X = check_inputs(model, X)
     targets = check_targets(model, state.loss, y, X)
     objective, _ = run_batch(model, state.loss, X, targets, train=True, l2=state.l2)
-    if math.isfinite(objective):
-        state.optimizer.step()
-    else:
+    if not math.isfinite(objective):
         _warn_not_finite(objective, "in train_on_batch: the step was skipped", stacklevel=4)
+    elif (refused := _step(state.optimizer)) is not None:
+        _warn_refused_step("in train_on_batch", refused, "the weights are unchanged", 4)
     return objective
