@@ -14,6 +14,7 @@ batch. ``fit`` gives each callback the model (``set_model``) and the run's setti
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable
 from typing import Any
 
@@ -123,3 +124,32 @@ class History(Callback):
         self.epoch.append(epoch)
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(value)
+
+    def __repr__(self) -> str:
+        return f"<History of {len(self.epoch)} epoch(s): {', '.join(self.history) or 'no logs'}>"
+
+    def _repr_html_(self, rows: int = 10) -> str:
+        """The logs as an HTML table, one row per epoch (the first and last ``rows // 2``
+        of a long run), which is how Jupyter shows a History."""
+        keys = list(self.history)
+        shown = list(range(len(self.epoch)))
+        if len(shown) > rows:
+            shown = shown[: rows // 2] + [-1] + shown[-(rows // 2) :]
+        head = "".join(f"<th>{html.escape(key)}</th>" for key in ["epoch", *keys])
+        body = []
+        for i in shown:
+            cells = (
+                ["…"] * (len(keys) + 1)
+                if i < 0
+                else [
+                    str(self.epoch[i] + 1),
+                    *(_cell(self.history[key], i) for key in keys),
+                ]
+            )
+            body.append("<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>")
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _cell(values: list, i: int) -> str:
+    value = values[i] if i < len(values) else ""
+    return f"{value:.4g}" if isinstance(value, float) else html.escape(str(value))

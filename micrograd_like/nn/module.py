@@ -95,6 +95,16 @@ class Module:
             )
         return len(self.parameters())
 
+    def _repr_html_(self) -> str:
+        """What Jupyter shows: the class, the parameter count and the structure."""
+        import html
+
+        count = len(self.parameters())
+        return (
+            f"<p><b>{html.escape(type(self).__name__)}</b>: {count} parameter(s)</p>"
+            f"<pre>{html.escape(repr(self))}</pre>"
+        )
+
     def state_dict(self) -> dict[str, float]:
         """Parameter name -> value (a float), in ``named_parameters`` order."""
         return {name: p.data for name, p in self.named_parameters()}
