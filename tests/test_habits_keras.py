@@ -47,6 +47,20 @@ def test_a_sigmoid_output_with_binary_crossentropy_learns_and_reports_its_accura
     assert loss == pytest.approx(-np.mean(Y * np.log(p) + (1 - Y) * np.log(1 - p)), rel=1e-9)
 
 
+def test_any_model_ending_in_a_sigmoid_is_read_as_probabilities() -> None:
+    class Probabilities(MLP):  # the output is read from the graph, not from the class
+        def __call__(self, x):
+            return super().__call__(x).sigmoid()
+
+    model = Probabilities(2, [8, 1], seed=0)
+    model.compile(optim.Adam(learning_rate=0.05), "binary_crossentropy", metrics=["accuracy"])
+    model.fit(X, Y, epochs=3, verbose=0, seed=0)
+    p = model.predict(X, verbose=0)[:, 0]
+    loss, accuracy = model.evaluate(X, Y, verbose=0)
+    assert accuracy == float(((p > 0.5) == Y).mean()) > 0.8
+    assert loss == pytest.approx(-np.mean(Y * np.log(p) + (1 - Y) * np.log(1 - p)), rel=1e-9)
+
+
 def test_linear_outputs_are_read_as_logits() -> None:
     model = MLP(2, [8, 1], seed=0)
     model.compile("adam", "binary_crossentropy", metrics=["accuracy"])

@@ -112,8 +112,6 @@ class Neuron(Module):
         """The non-linearity's name, fixed at construction (it is part of the graph)."""
         return self._activation
 
-    output_activation = activation
-
     @property
     def nonlin(self) -> bool:
         return self.activation != "linear"
@@ -255,8 +253,6 @@ class Layer(Module):
             return self._activation
         names = {n.activation for n in self.neurons}
         return names.pop() if len(names) == 1 else None
-
-    output_activation = activation
 
     # -- Keras' weights: the kernel (nin, nout), one column per neuron, and the bias (nout,)
     def get_weights(self) -> list[np.ndarray]:

@@ -88,11 +88,6 @@ class Sequential(Module):
     def nout(self) -> int | None:
         return self.layers[-1].nout if self.layers else None
 
-    @property
-    def output_activation(self) -> str | None:
-        """The last layer's activation: what the outputs are (logits, probabilities)."""
-        return self.layers[-1].activation if self.layers else None
-
     # -- Keras' summary and weights
     def _summary_table(self) -> tuple[str, list[tuple[str, str, str, str]], int]:
         """(title, rows with a header row first, total parameters)."""

@@ -123,18 +123,20 @@ def _prepared(model: Any, action: str, X: np.ndarray) -> TrainingState:
             state.optimizer.bind(params)
     if state.output_activation is None:
         state.output_activation = _output_activation(model, X)
-        state.loss = state.loss.for_output(state.output_activation)
+        if state.output_activation is not None:
+            state.loss = state.loss.for_output(state.output_activation)
     return state
 
 
-def _output_activation(model: Any, X: np.ndarray) -> str:
-    """What the model's outputs are: its ``output_activation`` when it says, else read from
-    the graph of its first sample (:func:`micrograd_like.activations.output_activation`)."""
-    known = getattr(model, "output_activation", None)
-    if isinstance(known, str):
-        return known
-    with enable_grad():
-        return activations.output_activation(as_outputs(model(X[0].tolist())))
+def _output_activation(model: Any, X: np.ndarray) -> str | None:
+    """What the model's outputs are, read from the graph of its first sample (whatever the
+    model's class, see :func:`micrograd_like.activations.output_activation`); None when
+    that sample cannot be computed (the batch reports it; the next call reads again)."""
+    try:
+        with enable_grad():
+            return activations.output_activation(as_outputs(model(X[0].tolist())))
+    except (ArithmeticError, ValueError):
+        return None
 
 
 def _verbosity(verbose: object) -> int:
