@@ -181,6 +181,16 @@ def test_add_and_call_build_a_model() -> None:
         model.add("Dense(1)")
 
 
+def test_fit_trains_the_layers_added_after_compile() -> None:
+    model = Sequential([Dense(4, activation="relu", seed=0, input_dim=2)])
+    model.compile(optim.SGD(learning_rate=0.1), "mse")
+    model.add(Dense(1, seed=1))
+    last = [p.data for p in model.layers[1].parameters()]
+    model.fit(X, Y, epochs=1, verbose=0)
+    assert model.optimizer.params == model.parameters()
+    assert [p.data for p in model.layers[1].parameters()] != last
+
+
 def test_get_and_set_weights_in_keras_layout() -> None:
     model = MLP(3, [4, 2], seed=0)
     weights = model.get_weights()

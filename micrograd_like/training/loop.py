@@ -22,8 +22,11 @@ J, the backward pass and one optimizer step (``w -= lr * dJ/dw`` for plain SGD).
 - A NaN or infinite loss stops training with a RuntimeWarning; the step that would
   have used its gradients is not taken.
 - A model whose number of inputs is not known yet (``Dense`` layers) is built from the
-  first data it is given; an optimizer that ``compile`` bound follows the model's
-  parameters (re-bound when they change), one bound by the user keeps its own.
+  first data it is given. An optimizer that ``compile`` bound follows the model's
+  parameters: it is bound once the model is built, and bound again by ``fit`` when they
+  changed (after ``add``, say; ``train_on_batch`` does not look, as that would cost a walk
+  over the model per step: call ``fit`` or ``compile`` after changing a compiled model).
+  One bound by the user keeps its own.
 - The loss is read against the model's output (``Loss.for_output``): a crossentropy that
   follows it reads probabilities after a sigmoid or softmax, logits after a linear output,
   and so does the accuracy metric.
@@ -111,16 +114,18 @@ def _built(model: Any, X: np.ndarray) -> None:
         model.build(X.shape[1])
 
 
-def _prepared(model: Any, action: str, X: np.ndarray) -> TrainingState:
+def _prepared(model: Any, action: str, X: np.ndarray, *, follow: bool = False) -> TrainingState:
     """The compiled state, ready for ``X``: the model built, an optimizer that compile
-    bound following the model's parameters, and the loss read against the model's output."""
+    bound bound to the model's parameters (``follow``: bound again if they changed), and
+    the loss read against the model's output."""
     state = _compiled(model, action)
     _built(model, X)
-    if state.binds_optimizer:
+    optimizer = state.optimizer
+    if state.binds_optimizer and (follow or not optimizer.params):
         params = model.parameters()
-        current = state.optimizer.params
+        current = optimizer.params
         if len(current) != len(params) or not all(map(operator.is_, current, params)):
-            state.optimizer.bind(params)
+            optimizer.bind(params)
     if state.output_activation is None:
         state.output_activation = _output_activation(model, X)
         if state.output_activation is not None:
@@ -226,7 +231,7 @@ def fit(
         batch_size = checks.count(batch_size, "batch_size")
     verbose = _verbosity(verbose)
     X = check_inputs(model, _required(x, "x", "fit"))
-    state = _prepared(model, "fit", X)
+    state = _prepared(model, "fit", X, follow=True)
     loss = state.loss
     targets = check_targets(model, loss, _required(y, "y", "fit"), X)
     X, targets, validation = split_validation(
