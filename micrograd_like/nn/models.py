@@ -89,13 +89,19 @@ class Sequential(Module):
         return self.layers[-1].nout if self.layers else None
 
     # -- Keras' summary and weights
-    def _summary_table(self) -> tuple[str, list[tuple[str, str, str, str]], int]:
-        """(title, rows with a header row first, total parameters)."""
-        if not self.built:
+    def _built_width(self) -> int:
+        """The number of inputs of a built model; ValueError with what to do otherwise."""
+        nin = self.nin
+        if nin is None or not self.built:
             raise ValueError(
                 "the model is not built yet (its number of inputs is unknown): call it on an "
                 "input, fit it, or call model.build(n_inputs)"
             )
+        return nin
+
+    def _summary_table(self) -> tuple[str, list[tuple[str, str, str, str]], int]:
+        """(title, rows with a header row first, total parameters)."""
+        nin = self._built_width()
         rows = [("Layer (type)", "Output size", "Activation", "Params")]
         for i, layer in enumerate(self.layers):
             rows.append(
@@ -106,7 +112,7 @@ class Sequential(Module):
                     str(len(layer.parameters())),
                 )
             )
-        title = f'Model: "{type(self).__name__}" ({self.nin} inputs)'
+        title = f'Model: "{type(self).__name__}" ({nin} inputs)'
         return title, rows, len(self.parameters())
 
     def summary(self, print_fn: Callable[[str], Any] | None = None) -> None:
@@ -169,6 +175,7 @@ class Sequential(Module):
     # -- files and PyTorch
     def describe(self) -> ModelDescription:
         """The architecture and the parameters as plain data (what ``save`` writes)."""
+        nin = self._built_width()
         layers = []
         for i, layer in enumerate(self._checked_layers()):
             if layer.activation is None:
@@ -177,7 +184,7 @@ class Sequential(Module):
                 )
             layers.append((layer.nout, layer.activation))
         kind = "MLP" if isinstance(self, MLP) else "Sequential"
-        return ModelDescription(kind, self.nin, tuple(layers), self.state_dict())
+        return ModelDescription(kind, nin, tuple(layers), self.state_dict())
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the architecture and the parameters to a JSON file, atomically

@@ -98,6 +98,8 @@ def from_torch(module: Any) -> Sequential:
 
 def _with_activation(layer: Layer, activation: str) -> Layer:
     """A layer like ``layer`` (same weights) with ``activation``."""
-    twin = Layer(layer.nin, layer.nout, activation=activation, seed=0)
-    twin.set_weights(layer.get_weights())
+    kernel, bias = layer.get_weights()
+    nin, nout = kernel.shape
+    twin = Layer(nin, nout, activation=activation, seed=0)
+    twin.set_weights([kernel, bias])
     return twin
