@@ -247,8 +247,9 @@ def test_hand_made_nodes_check_their_children() -> None:
         Value(1.0, 5, "+")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="_op must be a str"):
         Value(1.0, (Value(1.0),), 3)  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="label must be a str"):
-        Value(1.0, label=3)  # type: ignore[arg-type]
+    for label in (3, 0, None):
+        with pytest.raises(TypeError, match="label must be a str"):
+            Value(1.0, label=label)  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------- subclasses

@@ -320,7 +320,7 @@ class Value:
         self.label = ""
         self._parents: tuple[Value, ...] = ()
         self._rule: Op | ClosureRule | None = None
-        if label:
+        if label != "":
             if not isinstance(label, str):
                 raise TypeError(f"Value label must be a str, got {type(label).__name__}")
             self.label = label
