@@ -51,6 +51,26 @@ def test_a_module_without_forward_says_what_is_missing() -> None:
         Empty()([1.0])
 
 
+def test_a_module_extending_super_parameters() -> None:
+    class WithScale(Net):
+        def __init__(self):
+            super().__init__()
+            self._scale = Value(2.0)  # private: found only through parameters()
+
+        def parameters(self):
+            return super().parameters() + [self._scale]
+
+        def forward(self, x):
+            return super().forward(x) * self._scale
+
+    model = WithScale()
+    assert model.parameters()[-1] is model._scale and len(model.parameters()) == 34
+    assert list(model.state_dict())[-1] == "parameters.33"
+    model.compile(optim.SGD(learning_rate=0.1), "mse")
+    model.fit(X, Y, epochs=1, verbose=0)
+    assert model._scale.data != 2.0  # it trains
+
+
 def test_state_dict_round_trip_of_a_custom_module() -> None:
     a, b = Net(), Net()
     for p in b.parameters():

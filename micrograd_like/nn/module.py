@@ -61,18 +61,18 @@ class Module:
             p.grad = 0.0
 
     def parameters(self) -> list[Value]:
-        """Every parameter, in a fixed order (the order of ``named_parameters``)."""
-        return self.parameters_and_modules()[0]
+        """Every parameter, in a fixed order (the order of ``named_parameters``), found
+        through the attributes (an override may extend ``super().parameters()``)."""
+        found: list[Value] = []
+        _collect_parameters(self, None, found, set(), root=self)
+        return found
 
     def parameters_and_modules(self) -> tuple[list[Value], list[Module]]:
         """``parameters()`` and every Module of the tree (this one first), in one walk."""
         found: list[Value] = []
         modules: list[Module] = []
-        if _overrides_parameters(self):
-            _collect_parameters(self, "", [], set(), modules, root=self)  # the Modules only
-            return self.parameters(), modules
         _collect_parameters(self, None, found, set(), modules, root=self)
-        return found, modules
+        return (self.parameters() if _overrides_parameters(self) else found), modules
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         """``(dotted name, parameter)`` pairs such as ``("layers.0.neurons.3.w.1", w)``;
