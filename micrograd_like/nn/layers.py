@@ -152,7 +152,7 @@ def input_width(input_shape: int | Sequence[int | None]) -> int:
     """The number of inputs from an int or a Keras shape such as ``(None, 2)`` (its last
     entry)."""
     if isinstance(input_shape, (tuple, list)) and input_shape:
-        input_shape = input_shape[-1]  # type: ignore[assignment]
+        input_shape = input_shape[-1]
     return count(input_shape, "the number of inputs (input_shape)")
 
 

@@ -150,7 +150,7 @@ def _verbosity(verbose: object) -> int:
         return 1
     if isinstance(verbose, bool) or verbose not in (0, 1, 2):
         raise ValueError(f"verbose must be 0, 1, 2 or 'auto', got {verbose!r}")
-    return int(verbose)  # type: ignore[call-overload]
+    return int(verbose)
 
 
 def _required(x: Any, name: str, action: str) -> Any:
