@@ -46,6 +46,8 @@ def log_probabilities(outputs: Sequence[Value]) -> list[Value] | None:
     minus_lse = logs[0].parents[1]
     if minus_lse.rule is not _MUL or minus_lse.parents[0].rule is not _LOGSUMEXP:
         return None
+    if minus_lse.parents[1].parents or minus_lse.parents[1].data != -1.0:
+        return None  # not -logsumexp(z) but some other multiple of it
     logits = minus_lse.parents[0].parents
     if len(logits) != len(logs) or any(
         log.parents != (z, minus_lse) for log, z in zip(logs, logits)

@@ -336,3 +336,16 @@ def test_progress_lines_in_a_log(capsys) -> None:
     model.fit(X, Y, epochs=3, verbose="auto")  # stderr is captured: not a terminal
     err = capsys.readouterr().err
     assert len(err.splitlines()) == 3 and err.startswith("Epoch 1/3 - loss: ")
+
+
+def test_only_a_softmax_is_read_as_one() -> None:
+    from micrograd_like.activations import output_activation, softmax
+
+    z = [Value(0.3), Value(-1.2), Value(2.0)]
+    assert output_activation(softmax(z)) == "softmax"
+    assert output_activation([x.sigmoid() for x in z]) == "sigmoid"
+    assert output_activation(z) == "linear"
+    from micrograd_like.engine import OPS
+
+    half = OPS["logsumexp"](*z) * -0.5  # exp(z_i - lse / 2): not probabilities
+    assert output_activation([(x + half).exp() for x in z]) == "linear"
