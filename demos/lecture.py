@@ -39,8 +39,8 @@ import numpy as np
 from micrograd_like import MLP, Neuron, Value, explain, grad, numerical_grad
 from micrograd_like.callbacks import Callback
 from micrograd_like.callbacks.tensorboard import TensorBoard
-from micrograd_like.errors import GraphvizNotFoundError
 from micrograd_like.datasets import make_moons, train_test_split
+from micrograd_like.errors import GraphvizNotFoundError
 from micrograd_like.files import atomic_write
 from micrograd_like.losses import squared_error
 from micrograd_like.optim import SGD, Adam
@@ -322,7 +322,7 @@ class LossAndSteps(Callback):
         self.steps: list[int] = []
 
     def on_train_begin(self, logs: dict | None = None) -> None:
-        self.losses.append(self.model.evaluate(self.X, self.y)["loss"])
+        self.losses.append(self.model.evaluate(self.X, self.y, return_dict=True, verbose=0)["loss"])
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self.steps.append(0)
@@ -331,7 +331,7 @@ class LossAndSteps(Callback):
         self.steps[-1] += 1
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        self.losses.append(self.model.evaluate(self.X, self.y)["loss"])
+        self.losses.append(self.model.evaluate(self.X, self.y, return_dict=True, verbose=0)["loss"])
 
 
 @dataclass(frozen=True)
@@ -536,17 +536,18 @@ def compile_fit_predict(
     X, y = make_moons(300, noise=0.2, random_state=SEED)
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, random_state=SEED)
     model = MLP(2, [16, 16, 1], seed=SEED)
-    print(model.summary() + "\n")
+    model.summary()
+    print()
     code = f"""\
         model.compile(Adam(lr=0.02), "binary_crossentropy", metrics=["accuracy"])
         model.fit(X_train, y_train, epochs={epochs}, batch_size=16)
-        model.evaluate(X_test, y_test)
+        loss, accuracy = model.evaluate(X_test, y_test)
         model.predict(X_test[:5])"""
     print(textwrap.indent(textwrap.dedent(code), "    ") + "\n")
     model.compile(Adam(lr=0.02), "binary_crossentropy", metrics=["accuracy"])
     history = model.fit(X_train, y_train, epochs=epochs, batch_size=16, verbose=0, seed=SEED)
-    test = model.evaluate(X_test, y_test)
-    predictions = model.predict(X_test[:5])[:, 0]
+    test = model.evaluate(X_test, y_test, return_dict=True, verbose=0)
+    predictions = model.predict(X_test[:5], verbose=0)[:, 0]
     print(
         f"after {epochs} epochs: training accuracy {history.history['accuracy'][-1]:.1%}, "
         f"test accuracy {test['accuracy']:.1%}\n"

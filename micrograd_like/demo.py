@@ -250,8 +250,8 @@ def run_demo(settings: DemoSettings | None = None, *, verbose: int = 1) -> DemoR
     result = DemoResult(
         model=model,
         history=history,
-        train_accuracy=model.evaluate(X_train, y_train)["accuracy"],
-        val_accuracy=model.evaluate(X_val, y_val)["accuracy"],
+        train_accuracy=model.evaluate(X_train, y_train, return_dict=True, verbose=0)["accuracy"],
+        val_accuracy=model.evaluate(X_val, y_val, return_dict=True, verbose=0)["accuracy"],
         gradcheck=_check_gradients(model, X_train, y_train),
         training=(X_train, y_train),
         validation=(X_val, y_val),

@@ -229,7 +229,7 @@ def draw_dot(
     ten times that many nodes (a value reused far along a long graph), is refused with a
     ValueError.
     """
-    if type(root) is not Value:
+    if not isinstance(root, Value):
         raise TypeError(f"draw_dot expects a Value, got {type(root).__name__}")
     rankdir = checked_rankdir(rankdir)
     max_nodes = count(max_nodes, "max_nodes")
@@ -365,7 +365,7 @@ def draw_network(
 
 
 def _as_graph(obj: object) -> graphviz.Digraph | graphviz.Graph | graphviz.Source:
-    if type(obj) is Value:
+    if isinstance(obj, Value):
         return draw_dot(obj)
     if isinstance(obj, (graphviz.Graph, graphviz.Digraph, graphviz.Source)):
         return obj

@@ -9,11 +9,12 @@ from __future__ import annotations
 import contextlib
 import gc
 import math
+import numbers
 import operator
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-__all__ = ["cyclic_collector_paused", "reverse_sweep", "topological_order"]
+__all__ = ["checked_partials", "cyclic_collector_paused", "reverse_sweep", "topological_order"]
 
 _data = operator.attrgetter("data")
 
@@ -83,7 +84,7 @@ def reverse_sweep(order: list[Any], seed: Any, *, differentiable: bool = False) 
 
 def _checked_sweep(order: list[Any], seed: Any, *, differentiable: bool = False) -> dict[Any, Any]:
     """:func:`reverse_sweep` with each local partial and each gradient checked as it is
-    made (``checked_partials``, and every product and sum finite)."""
+    made (:func:`checked_partials`, and every product and sum finite)."""
     grads: dict[Any, Any] = {order[-1]: seed}
     for node in reversed(order):
         parents = node._parents
@@ -92,9 +93,9 @@ def _checked_sweep(order: list[Any], seed: Any, *, differentiable: bool = False)
         g = grads[node]
         rule = node._rule
         if differentiable:
-            partials = rule.checked_partials(parents, node)
+            partials = checked_partials(rule, parents, node)
         else:
-            partials = rule.checked_partials([*map(_data, parents)], node.data)
+            partials = checked_partials(rule, [*map(_data, parents)], node.data)
         for i, (parent, partial) in enumerate(zip(parents, partials)):
             previous = grads.get(parent)
             try:
@@ -107,6 +108,37 @@ def _checked_sweep(order: list[Any], seed: Any, *, differentiable: bool = False)
                 raise _gradient_overflow(node, i, g, partial, previous, total)
             grads[parent] = total
     return grads
+
+
+def checked_partials(rule: Any, inputs: Sequence[Any], out: Any) -> tuple:
+    """``rule.local_partials(inputs, out)``, each one checked: a finite real number (as a
+    float), or, when ``out`` is a node (differentiable gradients), also a node. A non-real
+    partial is a TypeError, nan a ValueError and an infinite one an OverflowError, naming
+    the op, its inputs and the input position."""
+    partials = rule.local_partials(inputs, out)
+    on_nodes = hasattr(out, "_parents")
+    checked: list[Any] = []
+    for i, partial in enumerate(partials):
+        if on_nodes and hasattr(partial, "_parents"):
+            checked.append(partial)
+            continue
+        datas = ", ".join(repr(getattr(x, "data", x)) for x in inputs)
+        where = f"the derivative of op {rule.name!r} at ({datas}), input {i},"
+        if not isinstance(partial, numbers.Real):
+            raise TypeError(
+                f"{where} is {type(partial).__name__} {partial!r:.80}; a partial must be "
+                "a real number"
+            )
+        try:
+            number = float(partial)
+        except OverflowError:
+            raise OverflowError(f"{where} is {partial!r:.80}, too large for a float") from None
+        if number != number:
+            raise ValueError(f"{where} is nan")
+        if number - number != 0.0:
+            raise OverflowError(f"{where} is {number!r}: not a finite float")
+        checked.append(number)
+    return tuple(checked)
 
 
 def _gradient_overflow(
