@@ -20,9 +20,10 @@ def format_logs(logs: Logs) -> list[str]:
 def _format_number(value: Any) -> str:
     if not isinstance(value, numbers.Real) or isinstance(value, bool):
         return str(value)
-    if value == 0 or not math.isfinite(value) or 1e-3 <= abs(value) < 1e5:
-        return f"{value:.4f}"
-    return f"{value:.4e}"
+    number = float(value)
+    if number == 0 or not math.isfinite(number) or 1e-3 <= abs(number) < 1e5:
+        return f"{number:.4f}"
+    return f"{number:.4e}"
 
 
 def on_terminal(stream: TextIO) -> bool:

@@ -20,6 +20,7 @@ import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import cast
 
 from . import rules
 from .graph import cyclic_collector_paused, reverse_sweep, topological_order
@@ -27,7 +28,7 @@ from .handmade import MICROGRAD_LABELS, ClosureRule, ParentSet
 from .pickling import copy_node, reduce_node, restore_node
 from .recording import recording
 
-__all__ = ["OPS", "Op", "Value", "define_op", "power_op"]
+__all__ = ["OPS", "Op", "Rule", "Value", "define_op", "power_op"]
 
 
 def _to_float(x: object, what: str = "Value") -> float:
@@ -77,7 +78,7 @@ class Op:
                 nodes = tuple(a if isinstance(a, Value) else Value(a) for a in args)
                 break
         else:
-            nodes = args
+            nodes = cast("tuple[Value, ...]", args)  # the loop found only Values
         try:
             data = self.forward(*map(_data, nodes))
         except (ValueError, ZeroDivisionError) as exc:
@@ -153,7 +154,7 @@ def _op_named(name: str) -> Op:
     return OPS[name]
 
 
-def _not_finite(name: str, nodes: Sequence[Value], data: float) -> ArithmeticError:
+def _not_finite(name: str, nodes: Sequence[Value], data: float) -> ValueError | OverflowError:
     """The error for an op whose result is inf or nan: a non-finite input (possible only
     through an assignment to ``.data``) or an overflow."""
     for node in nodes:
@@ -310,6 +311,10 @@ def power_op(exponent: float) -> Op:
 # ---------------------------------------------------------------- the Value node
 
 
+Rule = Op | ClosureRule
+"""What made a node: an :class:`Op` of the table, or the closure of a node made by hand."""
+
+
 class Value:
     """A scalar in a computation graph: ``data`` (float), ``grad`` (float), ``label``.
 
@@ -376,7 +381,7 @@ class Value:
         return self._rule.label if self._rule is not None else ""
 
     @property
-    def rule(self) -> Op | ClosureRule | None:
+    def rule(self) -> Rule | None:
         """The :class:`Op` that made this node (None for a leaf): its name, forward and
         local partials; for a node made by hand, its :class:`~.handmade.ClosureRule`."""
         return self._rule
