@@ -18,10 +18,11 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, cast
+from typing import Any, TypeGuard, cast
 
 import numpy as np
 
+from .checks import count, flag, nonnegative_number, positive_number, seed
 from .example_data import load_breast_cancer, load_digits, load_iris, load_mnist, load_wine
 from .preprocessing import Standardizer, one_hot
 
@@ -54,46 +55,27 @@ def _random_state(random_state: RandomStateLike) -> np.random.RandomState:
         return np.random.mtrand._rand  # the generator behind np.random.seed / np.random.*
     if isinstance(random_state, np.random.RandomState):
         return random_state
-    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
-        if not 0 <= random_state < 2**32:
-            raise ValueError(f"random_state must be in [0, 2**32 - 1], got {random_state}")
-        return np.random.RandomState(int(random_state))
+    if _is_int(random_state):
+        return np.random.RandomState(seed(random_state, "random_state"))
     raise TypeError(
         f"random_state must be an int, a numpy RandomState or None, got {random_state!r}"
     )
 
 
-def _count(value: object, what: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{what} must be an int >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _noise(noise: object, what: str = "noise") -> float:
-    if (
-        isinstance(noise, bool)
-        or not isinstance(noise, numbers.Real)
-        or noise < 0
-        or not noise < math.inf  # NaN fails too
-    ):
-        raise ValueError(f"{what} must be a finite number >= 0, got {noise!r}")
-    return float(noise)
-
-
-def _flag(value: object, what: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{what} must be True or False, got {value!r}")
-    return bool(value)
+def _is_int(value: object) -> TypeGuard[numbers.Integral]:
+    """Whether ``value`` is an int (a numpy integer too), not a bool: which of an argument's
+    forms it is (the value itself is checked by :mod:`micrograd_like.checks`)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def _two_groups(n_samples: object, name: str) -> tuple[int, int]:
     """An int n -> (n // 2, n - n // 2); a pair (n_outer, n_inner) is taken as given."""
-    if isinstance(n_samples, numbers.Integral) and not isinstance(n_samples, bool):
-        n = _count(n_samples, f"{name}: n_samples")
+    if _is_int(n_samples):
+        n = count(n_samples, f"{name}: n_samples")
         return n // 2, n - n // 2
     if isinstance(n_samples, (tuple, list)) and len(n_samples) == 2:
-        n_outer = _count(n_samples[0], f"{name}: n_samples[0]", minimum=0)
-        n_inner = _count(n_samples[1], f"{name}: n_samples[1]", minimum=0)
+        n_outer = count(n_samples[0], f"{name}: n_samples[0]", minimum=0)
+        n_inner = count(n_samples[1], f"{name}: n_samples[1]", minimum=0)
         if n_outer + n_inner >= 1:
             return n_outer, n_inner
     raise ValueError(
@@ -139,8 +121,8 @@ def make_moons(
     (1 - cos t, 1/2 - sin t), t evenly spaced in [0, pi] (n // 2 outer points, the rest
     inner, or a pair (n_outer, n_inner)); then optional shuffling and Gaussian noise."""
     n_outer, n_inner = _two_groups(n_samples, "make_moons")
-    noise = None if noise is None else _noise(noise)
-    shuffle = _flag(shuffle, "shuffle")
+    noise = None if noise is None else nonnegative_number(noise, "noise")
+    shuffle = flag(shuffle, "shuffle")
     rs = _random_state(random_state)
     t_outer = np.linspace(0, np.pi, n_outer)
     t_inner = np.linspace(0, np.pi, n_inner)
@@ -164,10 +146,9 @@ def make_circles(
     """A circle of radius 1 (label 0) around one of radius ``factor`` in [0, 1) (label 1),
     points at angles evenly spaced in [0, 2 pi); then optional shuffling and noise."""
     n_outer, n_inner = _two_groups(n_samples, "make_circles")
-    noise = None if noise is None else _noise(noise)
-    shuffle = _flag(shuffle, "shuffle")
-    if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not 0 <= factor < 1:
-        raise ValueError(f"make_circles: factor must be a number in [0, 1), got {factor!r}")
+    noise = None if noise is None else nonnegative_number(noise, "noise")
+    shuffle = flag(shuffle, "shuffle")
+    factor = nonnegative_number(factor, "make_circles: factor", below=1)
     rs = _random_state(random_state)
     t_outer = np.linspace(0, 2 * np.pi, n_outer, endpoint=False)
     t_inner = np.linspace(0, 2 * np.pi, n_inner, endpoint=False)
@@ -195,8 +176,8 @@ def make_blobs(
     ``center_box``; 3 by default) or a (k, n_features) array. ``n_samples``: a total split
     evenly (the first n % k clusters get one more) or one count per cluster."""
     rs = _random_state(random_state)
-    n_features = _count(n_features, "make_blobs: n_features")
-    shuffle = _flag(shuffle, "shuffle")
+    n_features = count(n_features, "make_blobs: n_features")
+    shuffle = flag(shuffle, "shuffle")
     counts = _blob_counts(n_samples)
     centers = _blob_centers(centers, counts, n_features, center_box, rs)
     k = len(centers)
@@ -217,12 +198,12 @@ def make_blobs(
 
 def _blob_counts(n_samples: object) -> int | list[int]:
     """The total (an int >= 1) or the list of per-cluster sizes (ints >= 0, sum >= 1)."""
-    if isinstance(n_samples, numbers.Integral) and not isinstance(n_samples, bool):
-        return _count(n_samples, "make_blobs: n_samples")
+    if _is_int(n_samples):
+        return count(n_samples, "make_blobs: n_samples")
     counts: list[int] = []
     if isinstance(n_samples, Iterable):
         try:
-            counts = [_count(c, "make_blobs: each cluster size", minimum=0) for c in n_samples]
+            counts = [count(c, "make_blobs: each cluster size", minimum=0) for c in n_samples]
         except TypeError:
             counts = []
     if sum(counts) < 1:
@@ -243,13 +224,13 @@ def _blob_centers(
     """The (k, features) centers: given, or k drawn uniformly in center_box."""
     if centers is None:
         k = 3 if isinstance(counts, int) else len(counts)
-    elif isinstance(centers, numbers.Integral) and not isinstance(centers, bool):
+    elif _is_int(centers):
         if not isinstance(counts, int):
             raise ValueError(
                 "make_blobs: with one size per cluster in n_samples, centers must be None "
                 f"or an array of centers, got {centers!r}"
             )
-        k = _count(centers, "make_blobs: centers")
+        k = count(centers, "make_blobs: centers")
     else:
         try:
             array = np.asarray(centers, dtype=float)
@@ -304,8 +285,8 @@ def make_xor(
     """Points uniform in the square [-1, 1)^2, label 1 where exactly one coordinate is
     positive (the XOR of the signs), else 0; then Gaussian noise of std ``noise`` is added
     to the points (labels keep the clean quadrant)."""
-    n = _count(n_samples, "make_xor: n_samples")
-    noise = _noise(noise, "make_xor: noise")
+    n = count(n_samples, "make_xor: n_samples")
+    noise = nonnegative_number(noise, "make_xor: noise")
     rs = _random_state(random_state)
     X = rs.uniform(-1.0, 1.0, size=(n, 2))
     y = ((X[:, 0] > 0) != (X[:, 1] > 0)).astype(np.intp)
@@ -326,10 +307,10 @@ def make_spiral(
     has radius r = i / (N - 1) and angle t = 2 pi j / K + 4 r + noise * N(0, 1), at
     (r sin t, r cos t). The classes get n // K points each (one more for the first
     n % K); rows are shuffled unless ``shuffle=False`` (then ordered by class)."""
-    k = _count(n_classes, "make_spiral: n_classes")
-    n = _count(n_samples, "make_spiral: n_samples", minimum=k)
-    noise = _noise(noise, "make_spiral: noise")
-    shuffle = _flag(shuffle, "shuffle")
+    k = count(n_classes, "make_spiral: n_classes")
+    n = count(n_samples, "make_spiral: n_samples", minimum=k)
+    noise = nonnegative_number(noise, "make_spiral: noise")
+    shuffle = flag(shuffle, "shuffle")
     rs = _random_state(random_state)
     counts = _balanced_counts(n, k)
     radius = np.concatenate([np.linspace(0.0, 1.0, count) for count in counts])
@@ -383,7 +364,7 @@ def train_test_split(
     n = len(checked[0])
     n_test = _test_count(test_size, n)
     if stratify is not None:
-        train, test = _stratified_rows(stratify, n, n_test, _flag(shuffle, "shuffle"), random_state)
+        train, test = _stratified_rows(stratify, n, n_test, flag(shuffle, "shuffle"), random_state)
     elif shuffle:
         order = _random_state(random_state).permutation(n)
         train, test = order[n_test:], order[:n_test]
@@ -452,13 +433,10 @@ def _stratified_rows(
 
 def _test_count(test_size: object, n: int) -> int:
     """The number of test rows; both parts must be non-empty."""
-    if isinstance(test_size, numbers.Integral) and not isinstance(test_size, bool):
+    if _is_int(test_size):
         n_test = int(test_size)
     elif isinstance(test_size, numbers.Real) and not isinstance(test_size, bool):
-        if test_size <= 0 or not test_size < 1:  # NaN fails too
-            raise ValueError(
-                f"train_test_split: a fractional test_size must be in (0, 1), got {test_size!r}"
-            )
+        positive_number(test_size, "train_test_split: a fractional test_size", below=1)
         # a real number times an int is a real number; ceil gives an integral
         n_test = int(math.ceil(cast(numbers.Real, test_size * n)))
     else:
@@ -489,7 +467,7 @@ def iterate_minibatches(
     seed); it is drawn when this function is called."""
     X, y = _same_length_arrays([X, y], "iterate_minibatches")
     n = len(X)
-    size = n if batch_size is None else _count(batch_size, "iterate_minibatches: batch_size")
+    size = n if batch_size is None else count(batch_size, "iterate_minibatches: batch_size")
     if shuffle:
         order = _generator(rng).permutation(n)
     else:
@@ -500,7 +478,7 @@ def iterate_minibatches(
 def _generator(rng: object) -> np.random.Generator:
     if rng is None or isinstance(rng, np.random.Generator):
         return np.random.default_rng(rng)
-    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool) and int(rng) >= 0:
+    if _is_int(rng) and int(rng) >= 0:
         return np.random.default_rng(int(rng))
     raise TypeError(f"rng must be a numpy Generator, an int seed >= 0 or None, got {rng!r}")
 

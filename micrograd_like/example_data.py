@@ -30,6 +30,7 @@ import numpy as np
 from numpy.lib import format as npy_format
 
 from .checks import count, flag
+from .files import open_capped, read_capped, reading_errors
 
 __all__ = [
     "DEFAULT_MNIST_MAX_BYTES",
@@ -197,35 +198,6 @@ def load_mnist(
     )
 
 
-def _open_regular(path: Path, max_bytes: int) -> IO[bytes]:
-    """``path`` opened for reading, once it is known to be a regular file of at most
-    ``max_bytes`` bytes: checked before opening, so that a FIFO or a device is never
-    opened, and again on the open file."""
-    try:
-        _check_regular(path, os.stat(path), max_bytes)
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except FileNotFoundError:
-        raise FileNotFoundError(f"load_mnist: {path} does not exist") from None
-    except OSError as error:
-        raise ValueError(f"load_mnist: cannot read {path}: {error.strerror or error}") from None
-    try:
-        _check_regular(path, os.fstat(fd), max_bytes)
-    except BaseException:
-        os.close(fd)
-        raise
-    return os.fdopen(fd, "rb")
-
-
-def _check_regular(path: Path, info: os.stat_result, max_bytes: int) -> None:
-    if not stat.S_ISREG(info.st_mode):
-        raise ValueError(f"load_mnist: {path} is not a regular file")
-    if info.st_size > max_bytes:
-        raise ValueError(
-            f"load_mnist: {path} is {info.st_size:,} bytes, more than "
-            f"max_bytes={max_bytes:,}; pass a larger max_bytes if the file is trusted"
-        )
-
-
 def _mnist_from_directory(directory: Path, max_bytes: int) -> tuple[Split, Split]:
     found: dict[tuple[str, str], Path] = {}
     missing = []
@@ -240,29 +212,33 @@ def _mnist_from_directory(directory: Path, max_bytes: int) -> tuple[Split, Split
         raise FileNotFoundError(
             f"load_mnist: {directory} has no {' and no '.join(missing)}; expected {_EXPECTED}"
         )
+    arrays, where = {}, {}
+    for (split, kind), path in found.items():
+        key = f"{'x' if kind == 'images' else 'y'}_{split}"
+        arrays[key] = _parse_idx(_read_idx_file(path, max_bytes), path, kind)
+        where[key] = f"{path}"
+    return _splits(arrays, where)
+
+
+def _splits(arrays: dict[str, np.ndarray], where: dict[str, str]) -> tuple[Split, Split]:
+    """``((x_train, y_train), (x_test, y_test))`` once each split has one label per image;
+    ``where`` names where each array was read."""
     splits = []
     for split in ("train", "test"):
-        images_path, labels_path = found[(split, "images")], found[(split, "labels")]
-        images = _parse_idx(_read_idx_file(images_path, max_bytes), images_path, "images")
-        labels = _parse_idx(_read_idx_file(labels_path, max_bytes), labels_path, "labels")
-        if len(images) != len(labels):
+        x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
+        if len(x) != len(y):
             raise ValueError(
-                f"load_mnist: {images_path} holds {len(images):,} images but {labels_path} "
-                f"holds {len(labels):,} labels; expected one label per image"
+                f"load_mnist: {where[f'x_{split}']} holds {len(x):,} images but "
+                f"{where[f'y_{split}']} holds {len(y):,} labels; expected one label per image"
             )
-        splits.append((images, labels))
+        splits.append((x, y))
     return splits[0], splits[1]
 
 
 def _read_idx_file(path: Path, max_bytes: int) -> bytes:
     """The bytes of an IDX file, gunzipped when it is a gzip file (at most max_bytes)."""
-    try:
-        with _open_regular(path, max_bytes) as file:
-            raw = file.read(max_bytes + 1)
-    except OSError as error:
-        raise ValueError(f"load_mnist: cannot read {path}: {error.strerror or error}") from None
-    if len(raw) > max_bytes:  # the file grew after it was checked
-        raise ValueError(f"load_mnist: {path} is more than max_bytes={max_bytes:,} bytes")
+    with reading_errors("load_mnist", path):
+        raw = read_capped(path, max_bytes=max_bytes)
     if raw[:2] == b"\x1f\x8b":
         try:
             with gzip.GzipFile(fileobj=io.BytesIO(raw)) as unzipped:
@@ -335,7 +311,9 @@ def _check_labels(labels: np.ndarray, where: str) -> None:
 
 
 def _mnist_from_npz(path: Path, max_bytes: int) -> tuple[Split, Split]:
-    with _open_regular(path, max_bytes) as file:
+    with reading_errors("load_mnist", path):
+        opened = open_capped(path, max_bytes=max_bytes)
+    with opened as file:
         if file.read(4) != b"PK\x03\x04":
             raise ValueError(
                 f"load_mnist: {path} is not an .npz (zip) archive; expected {_EXPECTED}"
@@ -346,16 +324,7 @@ def _mnist_from_npz(path: Path, max_bytes: int) -> tuple[Split, Split]:
                 arrays = _npz_arrays(archive, path, max_bytes)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, zlib.error) as error:
             raise ValueError(f"load_mnist: {path} is a damaged zip archive ({error})") from None
-    splits = []
-    for split in ("train", "test"):
-        x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
-        if len(x) != len(y):
-            raise ValueError(
-                f"load_mnist: {path} holds {len(x):,} images in x_{split} but {len(y):,} "
-                f"labels in y_{split}; expected one label per image"
-            )
-        splits.append((x, y))
-    return splits[0], splits[1]
+    return _splits(arrays, {key: f"{path} (array {key})" for key in _NPZ_KEYS})
 
 
 def _npz_arrays(archive: zipfile.ZipFile, path: Path, max_bytes: int) -> dict[str, np.ndarray]:

@@ -44,6 +44,7 @@ from .checks import count
 from .engine import OPS, Rule, Value, enable_grad, no_grad, topological_order
 from .errors import DOT_TIMEOUT
 from .files import atomic_write
+from .nn.layers import as_inputs
 from .viz import (
     DEFAULT_MAX_NODES,
     LAYOUT_LIMITS,
@@ -812,10 +813,8 @@ def _neuron_and_inputs(model: object, x: object, layer: int, index: int) -> tupl
 
 
 def _floats(x: object, nin: int) -> list[float]:
-    if isinstance(x, (Value, int, float)) and not isinstance(x, bool):
-        x = [x]
     try:
-        items = list(x)  # type: ignore[call-overload]
+        items = as_inputs(x, None)
     except TypeError:
         raise TypeError(
             f"x must be a sequence of {nin} number(s), got {type(x).__name__}"

@@ -7,16 +7,23 @@ import os
 import secrets
 import stat
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, BinaryIO
 
 from . import checks
 
-__all__ = ["DEFAULT_MAX_BYTES", "atomic_write", "check_writable_directory", "read_capped"]
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "atomic_write",
+    "check_writable_directory",
+    "open_capped",
+    "read_capped",
+    "reading_errors",
+]
 
 DEFAULT_MAX_BYTES = 64 * 2**20
-"""What :func:`read_capped` reads at most unless told otherwise: 64 MB."""
+"""What :func:`open_capped` and :func:`read_capped` read at most unless told otherwise: 64 MB."""
 
 
 def atomic_write(
@@ -78,30 +85,64 @@ def _fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
-def read_capped(path: str | os.PathLike, *, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
-    """The bytes of the regular file at ``path``, at most ``max_bytes`` of them.
+def open_capped(path: str | os.PathLike, *, max_bytes: int = DEFAULT_MAX_BYTES) -> BinaryIO:
+    """The regular file at ``path`` of at most ``max_bytes`` bytes, opened for reading
+    (binary); the caller closes it.
 
-    Anything else is refused with a ValueError before it is read: a directory, a FIFO
-    (which could wait forever for a writer), a device such as /dev/zero (which never ends),
-    or a file larger than ``max_bytes`` (one that grows while it is read too).
+    Anything else is refused with a ValueError naming the file: a directory, a FIFO (which
+    could wait forever for a writer), a device such as /dev/zero (which never ends), or a
+    file larger than ``max_bytes``. It is checked before it is opened, so that a FIFO or a
+    device is never opened, and again on the open file (in case it was replaced in
+    between). A missing file is a FileNotFoundError, another failure to open an OSError.
     """
     max_bytes = checks.count(max_bytes, "max_bytes")
+    _check_capped(path, os.stat(path), max_bytes)
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     fd = os.open(path, flags | getattr(os, "O_NOCTTY", 0))  # no wait for a FIFO's writer
     try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise ValueError(f"{os.fspath(path)} is not a regular file ({_kind(info.st_mode)})")
-        if info.st_size > max_bytes:
-            raise ValueError(_too_large(path, f"it holds {info.st_size} bytes", max_bytes))
+        _check_capped(path, os.fstat(fd), max_bytes)
     except BaseException:
         os.close(fd)
         raise
-    with open(fd, "rb") as file:
+    return open(fd, "rb")
+
+
+def read_capped(path: str | os.PathLike, *, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """The bytes of the regular file at ``path``, at most ``max_bytes`` of them.
+
+    Anything else is refused with a ValueError before it is read (:func:`open_capped`): a
+    directory, a FIFO, a device, or a file larger than ``max_bytes`` (one that grows while
+    it is read too).
+    """
+    with open_capped(path, max_bytes=max_bytes) as file:
         data = file.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise ValueError(_too_large(path, "it grew while being read", max_bytes))
     return data
+
+
+@contextlib.contextmanager
+def reading_errors(who: str, path: str | os.PathLike) -> Iterator[None]:
+    """Around :func:`open_capped` or :func:`read_capped`: their errors reworded for the
+    function ``who`` that reads ``path``. A missing file is a FileNotFoundError
+    "who: path does not exist", another OSError a ValueError "who: cannot read path: why",
+    and a refusal (a ValueError) gets the prefix "who: "."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{who}: {os.fspath(path)} does not exist") from None
+    except OSError as error:
+        why = error.strerror or error
+        raise ValueError(f"{who}: cannot read {os.fspath(path)}: {why}") from None
+    except ValueError as error:
+        raise ValueError(f"{who}: {error}") from None
+
+
+def _check_capped(path: str | os.PathLike, info: os.stat_result, max_bytes: int) -> None:
+    if not stat.S_ISREG(info.st_mode):
+        raise ValueError(f"{os.fspath(path)} is not a regular file ({_kind(info.st_mode)})")
+    if info.st_size > max_bytes:
+        raise ValueError(_too_large(path, f"it holds {info.st_size} bytes", max_bytes))
 
 
 def _kind(mode: int) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .checks import count, finite_number, positive_number
-from .files import atomic_write
+from .files import atomic_write, read_capped, reading_errors
 
 __all__ = [
     "DEFAULT_STANDARDIZER_MAX_BYTES",
@@ -258,39 +257,16 @@ def _no_constant(name: str) -> None:
 
 
 def _read_text(path: Path, max_bytes: int) -> str:
-    """The UTF-8 text of the regular file ``path`` of at most ``max_bytes`` bytes (checked
-    before opening it, so that a FIFO or a device is never opened, and on the open file)."""
-    where = f"Standardizer.load: {path}"
-    try:
-        _check_regular(where, os.stat(path), max_bytes)
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{where} does not exist") from None
-    except OSError as error:
-        raise ValueError(f"{where} cannot be read: {error.strerror or error}") from None
-    try:
-        _check_regular(where, os.fstat(fd), max_bytes)
-    except BaseException:
-        os.close(fd)
-        raise
-    with os.fdopen(fd, "rb") as file:
-        raw = file.read(max_bytes + 1)
-    if len(raw) > max_bytes:
-        raise ValueError(f"{where} is more than max_bytes={max_bytes:,} bytes")
+    """The UTF-8 text of the regular file ``path`` of at most ``max_bytes`` bytes
+    (:func:`~micrograd_like.files.read_capped`: a FIFO or a device is never opened)."""
+    with reading_errors("Standardizer.load", path):
+        raw = read_capped(path, max_bytes=max_bytes)
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise ValueError(f"{where} is not UTF-8 text (byte {error.start})") from None
-
-
-def _check_regular(where: str, info: os.stat_result, max_bytes: int) -> None:
-    if not stat.S_ISREG(info.st_mode):
-        raise ValueError(f"{where} is not a regular file")
-    if info.st_size > max_bytes:
         raise ValueError(
-            f"{where} is {info.st_size:,} bytes, more than max_bytes={max_bytes:,}; a saved "
-            "Standardizer is far smaller (pass a larger max_bytes if the file is trusted)"
-        )
+            f"Standardizer.load: {path} is not UTF-8 text (byte {error.start})"
+        ) from None
 
 
 # ---------------------------------------------------------------- labels

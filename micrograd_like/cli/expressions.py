@@ -8,10 +8,9 @@ never ``eval``. Graphviz is imported only for ``--svg``.
 from __future__ import annotations
 
 import argparse
-import math
 from collections.abc import Sequence
 
-from ..checks import positive_number
+from ..checks import finite_number, positive_number
 from ..errors import DOT_TIMEOUT
 from ..expr import Expression, ExpressionError, functions, parse_expression
 from .exit_codes import EXIT_CHECK_FAILED, EXIT_OK
@@ -43,9 +42,7 @@ def _assignments(items: Sequence[str]) -> dict[str, float]:
             value = float(text)
         except ValueError:
             raise ExpressionError(f"{name}: expected a number, got {text!r}") from None
-        if not math.isfinite(value):
-            raise ExpressionError(f"{name}: expected a finite number, got {text!r}")
-        values[name] = value
+        values[name] = _finite(value, name)
     return values
 
 
@@ -63,9 +60,12 @@ def add_expression_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _finite(x: float, what: str) -> float:
-    if not math.isfinite(x):
-        raise ExpressionError(f"{what} is not finite ({x!r})")
-    return x
+    """``x`` if it is finite (:func:`~micrograd_like.checks.finite_number`), else an
+    ExpressionError, the CLI's error for a bad expression or value."""
+    try:
+        return finite_number(x, what)
+    except ValueError as error:
+        raise ExpressionError(str(error)) from None
 
 
 # ---------------------------------------------------------------- grad
