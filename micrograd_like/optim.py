@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import operator
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -41,11 +42,14 @@ __all__ = [
     "Optimizer",
     "SGD",
     "StepDecay",
+    "all_finite",
     "get_optimizer",
 ]
 
 
 # ---------------------------------------------------------------- optimizers
+
+_data, _grad = operator.attrgetter("data"), operator.attrgetter("grad")
 
 
 class Optimizer:
@@ -110,16 +114,33 @@ class Optimizer:
         """One update of every parameter from its ``.grad``; refuses non-finite gradients
         (ValueError, nothing changed)."""
         params = self._bound_params("step")
-        data = np.fromiter((p.data for p in params), float, len(params))
-        grads = np.fromiter((p.grad for p in params), float, len(params))
-        bad = np.flatnonzero(~np.isfinite(grads))
-        if len(bad):
+        data = np.fromiter(map(_data, params), float, len(params))
+        grads = np.fromiter(map(_grad, params), float, len(params))
+        for p, new in zip(params, self._checked_update(data, grads, "step").tolist()):
+            p.data = new
+
+    def update(self, data: np.ndarray, grads: np.ndarray) -> np.ndarray:
+        """``step()`` on arrays: the parameters' new values from their values ``data`` and
+        gradients ``grads`` (vectors in ``params`` order), advancing the optimizer's state
+        (momentum, moments) as ``step()`` does; no Value is read or written. ``fit`` and
+        ``train_on_batch`` keep the parameters in arrays and update them this way. Refuses
+        non-finite gradients (ValueError, nothing changed)."""
+        return self._checked_update(data, grads, "update")
+
+    def _checked_update(self, data: np.ndarray, grads: np.ndarray, action: str) -> np.ndarray:
+        n = len(self._bound_params(action))
+        if data.shape != (n,) or grads.shape != (n,):
             raise ValueError(
-                f"{type(self).__name__}.step(): the gradient of parameter {bad[0]} is "
+                f"{type(self).__name__}.{action}(): expected data and grads of shape ({n},), "
+                f"got {data.shape} and {grads.shape}"
+            )
+        if not all_finite(grads):
+            bad = np.flatnonzero(~np.isfinite(grads))
+            raise ValueError(
+                f"{type(self).__name__}.{action}(): the gradient of parameter {bad[0]} is "
                 f"{grads[bad[0]]}; no parameter was changed"
             )
-        for p, new in zip(params, self._update(data, grads).tolist()):
-            p.data = new
+        return self._update(data, grads)
 
     def _reset_state(self) -> None:
         """Forget the per-parameter state (called by ``bind``)."""
@@ -210,6 +231,13 @@ class Adam(Optimizer):
         step_size = self.lr / (1 - beta1**self._t)
         denominator = np.sqrt(self._v) / math.sqrt(1 - beta2**self._t) + self.eps
         return data - step_size * self._m / denominator
+
+
+def all_finite(values: np.ndarray) -> bool:
+    """No inf or NaN in ``values``: one sum (fast), and an element check only when the sum
+    is not finite (finite values can overflow it)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return math.isfinite(values.sum()) or bool(np.isfinite(values).all())
 
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "adam": Adam}

@@ -11,6 +11,7 @@ from micrograd_like import MLP, Module, Value, datasets, define_op, losses, no_g
 from micrograd_like.engine import OPS
 from micrograd_like.tape import Tape, TapeNotApplicable
 from micrograd_like.training.batches import _run_batch_per_sample, _run_batch_replayed
+from micrograd_like.training.state import ParameterArrays
 
 
 def per_sample_gradients(model, sample_loss, X, T):
@@ -29,8 +30,13 @@ def taped_gradients(model, sample_loss, X, T):
         return [sample_loss(model, leaves[:n], leaves[n])]
 
     tape = Tape.record(forward, params, [*X[0], T[0]])
-    (losses,) = tape.run([*X.T, T])
+    (losses,) = tape.run([X, T[:, None]], theta(params))
     return losses.sum(), tape.backward([np.ones(len(X))])
+
+
+def theta(params):
+    """The parameters' current values as the vector the replay reads."""
+    return np.array([p.data for p in params])
 
 
 def hinge(model, x, t):
@@ -92,7 +98,7 @@ def test_linear_nodes_with_constant_weights_replay_elementwise():
         return [OPS["linear"](w, 2.0, x, 0.5, 1.0).sin() * x]
 
     tape = Tape.record(forward, params, [X[0, 0]])
-    (out,) = tape.run([X[:, 0]])
+    (out,) = tape.run([X], theta(params))
     expected = np.sin(0.3 * X[:, 0] + 2.0 * 0.5 + 1.0) * X[:, 0]
     np.testing.assert_allclose(out, expected, rtol=1e-14)
     (grad_w,) = tape.backward([np.ones(9)])
@@ -106,7 +112,7 @@ def test_the_replay_follows_parameter_updates_without_recording_again():
     tape = Tape.record(lambda leaves: [model(leaves)], model.parameters(), X[0])
     for p in model.parameters():
         p.data += 0.25
-    (out,) = tape.run(list(X.T))
+    (out,) = tape.run([X], theta(model.parameters()))
     assert out == pytest.approx([model(list(x)).data for x in X], rel=1e-12)
 
 
@@ -135,7 +141,7 @@ def test_an_op_without_a_vectorised_form_is_refused():
 def test_a_non_finite_result_is_reported_as_such_not_hidden():
     x_leaf_log = OPS["log"]
     tape = Tape.record(lambda leaves: [x_leaf_log(leaves[0])], [], [1.0])
-    (out,) = tape.run([np.array([1.0, -1.0])])
+    (out,) = tape.run([np.array([[1.0], [-1.0]])], theta([]))
     assert out[0] == 0.0 and math.isnan(out[1])
 
 
@@ -169,8 +175,10 @@ def test_the_replayed_batch_agrees_with_the_per_sample_batch(loss):
     grad_ref = np.array([p.grad for p in model.parameters()])
     for p in model.parameters():
         p.grad = 123.0
-    J, out = _run_batch_replayed(model, loss, X, T, train=True, l2=1e-3)
-    grad = np.array([p.grad for p in model.parameters()])
+    arrays = ParameterArrays()
+    arrays.load(model)
+    J, out, grad = _run_batch_replayed(model, loss, X, T, train=True, l2=1e-3, arrays=arrays)
+    assert all(p.grad == 123.0 for p in model.parameters())  # the replay writes no Value
     assert J == pytest.approx(J_ref, rel=1e-12)
     np.testing.assert_allclose(out, out_ref, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(grad, grad_ref, rtol=1e-12, atol=1e-15)

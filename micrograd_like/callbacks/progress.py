@@ -28,6 +28,8 @@ class ProgbarLogger(Callback):
     """Progress output: ``verbose=1`` a tqdm bar over all the batches (on stderr) showing
     the running loss and metrics, ``verbose=2`` one line per epoch (on stdout)."""
 
+    batch_hooks_read_logs_only = True
+
     def __init__(self, verbose: int = 1) -> None:
         super().__init__()
         self.verbose = verbose

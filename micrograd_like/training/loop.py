@@ -37,7 +37,7 @@ from ..callbacks import Callback, CallbackList, History, ProgbarLogger
 from ..metrics import Metric, get_metric
 from .batches import run_batch
 from .inputs import check_inputs, check_targets, split_validation
-from .state import TrainingState
+from .state import ParameterArrays, TrainingState
 
 __all__ = ["compile", "evaluate", "fit", "predict", "train_on_batch"]
 
@@ -102,10 +102,50 @@ class _EpochTotals:
 def _evaluate_arrays(
     model: Any, state: TrainingState, X: np.ndarray, targets: np.ndarray
 ) -> dict[str, float]:
-    objective, outputs = run_batch(model, state.loss, X, targets, train=False, l2=state.l2)
+    """The loss and metrics on ``(X, targets)`` with the parameters in ``state.arrays``."""
+    objective, outputs, _ = run_batch(
+        model, state.loss, X, targets, train=False, arrays=state.arrays, l2=state.l2
+    )
     logs = {"loss": objective}
     logs.update((m.name, m(outputs, targets, state.loss)) for m in state.metrics)
     return logs
+
+
+def _apply_gradient(state: TrainingState, gradient: np.ndarray) -> None:
+    """One optimizer step on ``state.arrays`` (``optimizer.update``, no Value touched); or
+    on the Values through ``optimizer.step()`` when the optimizer overrides ``step`` (its
+    own code then runs, as it expects) or when the model's parameters are no longer those
+    the optimizer was bound to by ``compile``."""
+    arrays, optimizer = state.arrays, state.optimizer
+    if optimizer.params is arrays.params and type(optimizer).step is optim.Optimizer.step:
+        arrays.update(optimizer.update(arrays.data, gradient), gradient)
+        return
+    arrays.update(arrays.data, gradient)
+    arrays.store()
+    optimizer.step()
+    arrays.invalidate()
+
+
+class _Observed:
+    """Calls the callbacks' hooks where they can see the parameters: the arrays are written
+    to the Values before each hook and read again after it (a hook may change them). Batch
+    hooks get this only when some callback needs it (``CallbackList.batch_hooks_see_
+    parameters``); otherwise the parameters stay in the arrays from one batch to the next."""
+
+    def __init__(self, hooks: CallbackList, arrays: ParameterArrays) -> None:
+        self.hooks, self.arrays = hooks, arrays
+        self.batches_seen = hooks.batch_hooks_see_parameters
+
+    def call(self, hook: str, *args: Any) -> None:
+        self.arrays.store()
+        self.hooks.call(hook, *args)
+        self.arrays.invalidate()
+
+    def batch(self, hook: str, *args: Any) -> None:
+        if self.batches_seen:
+            self.call(hook, *args)
+        else:
+            self.hooks.call(hook, *args)
 
 
 def _warn_not_finite(objective: float, where: str, stacklevel: int) -> None:
@@ -160,26 +200,37 @@ def fit(
     rng = np.random.default_rng(seed)
     state.history = history
     state.stop_training = False
+    observed = _Observed(hooks, state.arrays)
     logs: dict[str, float] = {}
-    hooks.call("on_train_begin", logs)
-    for epoch in range(epochs):
-        hooks.call("on_epoch_begin", epoch, {})
-        batches = datasets.iterate_minibatches(X, targets, batch_size, shuffle=shuffle, rng=rng)
-        logs = _train_epoch(model, state, hooks, batches, epoch)
-        if validation is not None:
-            val_logs = _evaluate_arrays(model, state, *validation)
-            logs.update((f"val_{name}", value) for name, value in val_logs.items())
-        hooks.call("on_epoch_end", epoch, logs)
-        if state.stop_training:
-            break
-    hooks.call("on_train_end", logs)
+    try:
+        observed.call("on_train_begin", logs)
+        for epoch in range(epochs):
+            observed.call("on_epoch_begin", epoch, {})
+            batches = datasets.iterate_minibatches(X, targets, batch_size, shuffle=shuffle, rng=rng)
+            logs = _train_epoch(model, state, observed, batches, epoch)
+            if validation is not None:
+                _current(model, state)
+                val_logs = _evaluate_arrays(model, state, *validation)
+                logs.update((f"val_{name}", value) for name, value in val_logs.items())
+            observed.call("on_epoch_end", epoch, logs)
+            if state.stop_training:
+                break
+        observed.call("on_train_end", logs)
+    finally:
+        state.arrays.store()  # also when interrupted: the Values get the last step
     return history
+
+
+def _current(model: Any, state: TrainingState) -> None:
+    """Make ``state.arrays`` hold the parameters' current values (read them again if a
+    hook may have changed them)."""
+    state.arrays.refresh(model, state.optimizer.params)
 
 
 def _train_epoch(
     model: Any,
     state: TrainingState,
-    hooks: CallbackList,
+    hooks: _Observed,
     batches: Iterable[tuple[np.ndarray, np.ndarray]],
     epoch: int,
 ) -> dict[str, float]:
@@ -188,12 +239,15 @@ def _train_epoch(
     loss = state.loss
     totals = _EpochTotals(loss, state.metrics)
     for batch, (Xb, Tb) in enumerate(batches):
-        hooks.call("on_train_batch_begin", batch, {"size": len(Xb)})
-        objective, outputs = run_batch(model, loss, Xb, Tb, train=True, l2=state.l2)
+        hooks.batch("on_train_batch_begin", batch, {"size": len(Xb)})
+        _current(model, state)
+        objective, outputs, gradient = run_batch(
+            model, loss, Xb, Tb, train=True, arrays=state.arrays, l2=state.l2
+        )
         if math.isfinite(objective):
-            state.optimizer.step()
+            _apply_gradient(state, gradient)
         totals.add(objective, outputs, Tb)
-        hooks.call("on_train_batch_end", batch, totals.logs())
+        hooks.batch("on_train_batch_end", batch, totals.logs())
         if not math.isfinite(objective) and not state.stop_training:  # no callback did it
             where = (
                 f"in epoch {epoch + 1}, batch {batch}: its step was skipped and training stopped"
@@ -210,23 +264,37 @@ def evaluate(model: Any, X: Any, y: Any) -> dict[str, float]:
     including the l2 penalty), without changing the model."""
     state = _compiled(model, "evaluate")
     X = check_inputs(model, X)
-    return _evaluate_arrays(model, state, X, check_targets(model, state.loss, y, X))
+    targets = check_targets(model, state.loss, y, X)
+    state.arrays.load(model, state.optimizer.params)
+    return _evaluate_arrays(model, state, X, targets)
 
 
 def predict(model: Any, X: Any) -> np.ndarray:
     """The raw outputs for every row of ``X``: an array of shape (n, outputs)."""
-    return run_batch(model, None, check_inputs(model, X), None, train=False)[1]
+    X = check_inputs(model, X)
+    arrays = model._training_state().arrays
+    arrays.load(model)
+    return run_batch(model, None, X, None, train=False, arrays=arrays)[1]
 
 
 def train_on_batch(model: Any, X: Any, y: Any) -> float:
     """One optimizer step on the whole of ``(X, y)``; returns the batch's loss (computed
-    before the step). A NaN or infinite loss skips the step, with a RuntimeWarning."""
+    before the step). A NaN or infinite loss skips the step, with a RuntimeWarning.
+
+    The parameters are read from the Values at every call (so a change made by hand
+    between two calls is seen) and written back, with their gradient, before it returns."""
     state = _compiled(model, "train_on_batch")
     X = check_inputs(model, X)
     targets = check_targets(model, state.loss, y, X)
-    objective, _ = run_batch(model, state.loss, X, targets, train=True, l2=state.l2)
-    if math.isfinite(objective):
-        state.optimizer.step()
-    else:
-        _warn_not_finite(objective, "in train_on_batch: the step was skipped", stacklevel=4)
+    state.arrays.load(model, state.optimizer.params)
+    try:
+        objective, _, gradient = run_batch(
+            model, state.loss, X, targets, train=True, arrays=state.arrays, l2=state.l2
+        )
+        if math.isfinite(objective):
+            _apply_gradient(state, gradient)
+        else:
+            _warn_not_finite(objective, "in train_on_batch: the step was skipped", stacklevel=4)
+    finally:
+        state.arrays.store()
     return objective
