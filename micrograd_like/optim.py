@@ -123,8 +123,9 @@ class Optimizer:
         """``step()`` on arrays: the parameters' new values from their values ``data`` and
         gradients ``grads`` (vectors in ``params`` order), advancing the optimizer's state
         (momentum, moments) as ``step()`` does; no Value is read or written. ``fit`` and
-        ``train_on_batch`` keep the parameters in arrays and update them this way. Refuses
-        non-finite gradients (ValueError, nothing changed)."""
+        ``train_on_batch`` keep the parameters in arrays and update them this way; the
+        result may be ``data`` itself, updated in place. Refuses non-finite gradients
+        (ValueError, nothing changed)."""
         return self._checked_update(data, grads, "update")
 
     def _checked_update(self, data: np.ndarray, grads: np.ndarray, action: str) -> np.ndarray:
@@ -146,7 +147,8 @@ class Optimizer:
         """Forget the per-parameter state (called by ``bind``)."""
 
     def _update(self, data: np.ndarray, grads: np.ndarray) -> np.ndarray:
-        """The new parameter values from the current ones and their gradients."""
+        """The new parameter values from the current ones and their gradients (``data`` is
+        the caller's to overwrite: the result may be ``data`` itself, updated in place)."""
         raise NotImplementedError(f"{type(self).__name__} must implement _update")
 
 
@@ -186,7 +188,8 @@ class SGD(Optimizer):
             b = g.copy() if self._buffer is None else self.momentum * self._buffer + g
             self._buffer = b
             g = g + self.momentum * b if self.nesterov else b
-        return data - self.lr * g
+        data -= self.lr * g
+        return data
 
 
 class Adam(Optimizer):

@@ -63,6 +63,7 @@ class _Dense:
     """(start, stride) when W = theta[start : start + n_out * stride] as n_out rows of
     ``stride`` = n_in + 1 numbers, the weights then the bias (a Layer's order)."""
     unique: bool = True  # no parameter index repeats within weights, nor within biases
+    exclusive: bool = False  # a block no other step reads: its gradient is written, not added
     inputs_need_grad: bool = True
     rows: tuple[tuple[int, int], ...] = ()  # (row, slot) of the outputs read one by one
 
@@ -171,10 +172,15 @@ class Tape:
         program = _fuse_activations(_fuse_dense_layers(ops, param_slots, needs_grad))
         producers = {step.outputs for step in program if type(step) is not _Node}
         read = _rows_read(program, result_slots, producers, _input_ranges(program, input_slots))
+        readers = _parameter_readers(program, param_slots, read, len(params))
         program = [
             step
             if type(step) is _Node
-            else replace(step, rows=tuple((i, s) for i, s in enumerate(step.outputs) if s in read))
+            else replace(
+                step,
+                rows=tuple((i, s) for i, s in enumerate(step.outputs) if s in read),
+                **({"exclusive": _exclusive(step, readers)} if type(step) is _Dense else {}),
+            )
             for step in program
         ]
         return cls(
@@ -286,7 +292,7 @@ class Tape:
             values[slot] = out[i]
 
     def _map_backward(self, step: _Map, grads: dict) -> None:
-        g = self._stacked_grads(step.outputs, grads)
+        g = self._stacked_grads(step, grads)
         if g is None:
             return
         (partial,) = step.form.local_partials(
@@ -294,15 +300,15 @@ class Tape:
         )
         self._add_rows(step.inputs, partial * g, grads)
 
-    def _stacked_grads(self, slots: tuple[int, ...], grads: dict) -> np.ndarray | None:
-        """The gradient of ``slots`` as a matrix: what arrived as a matrix plus the rows
-        that arrived one by one (None if nothing arrived)."""
-        matrix = grads.pop(slots, None)
-        rows = [grads.get(s) for s in slots]
-        if all(r is None for r in rows):
+    def _stacked_grads(self, step: _Dense | _Map, grads: dict) -> np.ndarray | None:
+        """The gradient of the step's outputs as a matrix: what arrived as a matrix plus the
+        rows that arrived one by one (only rows read one by one can get one); None if
+        nothing arrived."""
+        matrix = grads.pop(step.outputs, None)
+        if not any(slot in grads for _, slot in step.rows):
             return matrix
         zero = np.zeros(self._batch)
-        stacked = np.stack([zero if r is None else _full(r, zero.shape) for r in rows])
+        stacked = np.stack([_full(grads.get(s, zero), zero.shape) for s in step.outputs])
         return stacked if matrix is None else matrix + stacked
 
     def _add_rows(self, slots: tuple[int, ...], matrix: np.ndarray, grads: dict) -> None:
@@ -320,27 +326,31 @@ class Tape:
         if x is None:
             x = self._input_matrix(step.inputs, values)
         w, b = _weights(step, self._theta)
-        y = self._matrices[step.outputs] = w @ x + b[:, None]
+        y = self._matrices[step.outputs] = w @ x
+        y += b[:, None]
         self._saved[id(step)] = (x, w)
         for i, slot in step.rows:
             values[slot] = y[i]
 
     def _dense_backward(self, step: _Dense, grads: dict, param_grad: np.ndarray) -> None:
-        g = self._stacked_grads(step.outputs, grads)
+        g = self._stacked_grads(step, grads)
         if g is None:
             return
         x, w = self._saved[id(step)]
-        grad_w, grad_b = g @ x.T, g.sum(axis=1)
         if step.block is not None:
             gw, gb = _weights(step, param_grad)
-            gw += grad_w
-            gb += grad_b
+            if step.exclusive:
+                np.matmul(g, x.T, out=gw)
+                np.sum(g, axis=1, out=gb)
+            else:
+                gw += g @ x.T
+                gb += g.sum(axis=1)
         elif step.unique:
-            param_grad[step.weights] += grad_w
-            param_grad[step.biases] += grad_b
+            param_grad[step.weights] += g @ x.T
+            param_grad[step.biases] += g.sum(axis=1)
         else:
-            np.add.at(param_grad, step.weights, grad_w)
-            np.add.at(param_grad, step.biases, grad_b)
+            np.add.at(param_grad, step.weights, g @ x.T)
+            np.add.at(param_grad, step.biases, g.sum(axis=1))
         if step.inputs_need_grad:
             self._add_rows(step.inputs, w.T @ g, grads)
 
@@ -380,6 +390,24 @@ def _input_ranges(program: list, input_slots: list[int]) -> dict[tuple[int, ...]
             if columns == list(range(start, start + len(columns))):
                 ranges[step.inputs] = start
     return ranges
+
+
+def _parameter_readers(
+    program: list, param_slots: dict[int, int], read: set[int], n_params: int
+) -> np.ndarray:
+    """How many times each parameter is read: by the fused steps and by replayed nodes."""
+    indices = [step.weights.ravel() for step in program if type(step) is _Dense]
+    indices += [step.biases for step in program if type(step) is _Dense]
+    indices.append(np.array([k for slot, k in param_slots.items() if slot in read], dtype=int))
+    return np.bincount(np.concatenate(indices), minlength=n_params)
+
+
+def _exclusive(step: _Dense, readers: np.ndarray) -> bool:
+    """The step's parameters form a block that nothing else reads."""
+    if step.block is None:
+        return False
+    start, stride = step.block
+    return bool((readers[start : start + len(step.biases) * stride] == 1).all())
 
 
 def _rows_read(

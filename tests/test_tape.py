@@ -293,3 +293,62 @@ def test_a_value_exponent_is_not_replayed_so_its_domain_errors_stay():
 
     with pytest.raises(ValueError, match="base must be positive"):
         Power().predict([[3.0], [0.0]])
+
+
+# ---------------------------------------------------------------- how fused layers read theta
+
+
+class _TwiceThrough(Module):
+    """The same square layer applied twice (its parameters are read by two fused steps),
+    then a head."""
+
+    static_graph = True
+
+    def __init__(self):
+        self.shared = MLP(3, [3], activation="tanh", seed=8).layers[0]
+        self.head = MLP(3, [1], seed=9).layers[0]
+
+    def __call__(self, x):
+        return self.head(self.shared.forward(self.shared.forward(x)))
+
+
+class _BiasesFirst(Module):
+    """A layer whose parameters are listed biases first: not a Layer's block layout."""
+
+    static_graph = True
+
+    def __init__(self):
+        layer = MLP(3, [4], activation="sigmoid", seed=10).layers[0]
+        self.biases = [n.b for n in layer.neurons]
+        self.weights = [w for n in layer.neurons for w in n.w]
+        self._layer = layer
+        self.head = MLP(4, [1], seed=11).layers[0]
+
+    def __call__(self, x):
+        return self.head(self._layer.forward(x))
+
+
+@pytest.mark.parametrize("make", [_TwiceThrough, _BiasesFirst])
+def test_shared_reordered_and_tied_parameters_replay_exactly(make):
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(21, 3))
+    T = rng.normal(size=21)
+    model = make()
+    ref_loss, ref_grad = per_sample_gradients(model, squared, X, T)
+    loss, grad = taped_gradients(model, squared, X, T)
+    assert loss == pytest.approx(ref_loss, rel=1e-12)
+    np.testing.assert_allclose(grad, ref_grad, rtol=1e-12, atol=1e-14)
+
+
+def test_a_weight_used_twice_in_one_neuron_gets_both_contributions():
+    model = MLP(3, [4, 1], seed=12)
+    neuron = model.layers[0].neurons[1]
+    neuron.w[2] = neuron.w[0]  # parameters() now lists that Value twice
+    rng = np.random.default_rng(7)
+    X, T = rng.normal(size=(15, 3)), rng.normal(size=15)
+    _, ref_grad = per_sample_gradients(model, squared, X, T)  # each Value's .grad, per position
+    _, grad = taped_gradients(model, squared, X, T)
+    params = model.parameters()
+    for value in set(params):  # the replay gives a Value's gradient once, at one position
+        positions = [k for k, p in enumerate(params) if p is value]
+        assert grad[positions].sum() == pytest.approx(ref_grad[positions[0]], rel=1e-12)

@@ -174,14 +174,26 @@ def _collect_parameters(
         if modules is not None:
             modules.append(obj)
         for attr, value in getattr(obj, "__dict__", {}).items():
-            if not attr.startswith("_"):
+            if attr.startswith("_"):
+                continue
+            if name is None and type(value) is Value:
+                found.append(value)  # a parameter attribute, without a call
+            else:
                 _collect_parameters(value, _child_name(name, attr), found, seen, modules)
     elif isinstance(obj, (list, tuple)):
-        if name is None and all(type(item) is Value for item in obj):
+        if name is None and _all_values(obj):
             found.extend(obj)  # the common case, a list of weights, without a call per item
             return
         for i, item in enumerate(obj):
             _collect_parameters(item, _child_name(name, i), found, seen, modules)
+
+
+def _all_values(items: list | tuple) -> bool:
+    """Every item is a Value (one C-level pass over the items' types)."""
+    return set(map(type, items)) <= _JUST_VALUE
+
+
+_JUST_VALUE = {Value}
 
 
 def _child_name(name: str | None, key: str | int) -> str | None:
