@@ -12,7 +12,7 @@ import operator
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["cyclic_collector_paused", "reverse_sweep", "topological_order"]
+__all__ = ["cyclic_collector_paused", "reverse_sweep", "sweep_into_grads", "topological_order"]
 
 _data = operator.attrgetter("data")
 
@@ -20,24 +20,26 @@ _data = operator.attrgetter("data")
 def topological_order(root: Any) -> list[Any]:
     """Every node reachable from ``root``, inputs before the nodes that use them.
 
-    Iterative depth-first search (no recursion limit); parents are visited in order, so
+    Iterative depth-first search (no recursion limit): each node on the stack keeps an
+    iterator over its parents, resumed where it stopped; parents are visited in order, so
     the result is deterministic.
     """
     order: list[Any] = []
-    visited: set[Any] = set()
-    stack: list[tuple[Any, bool]] = [(root, False)]
+    visited = {root}
+    stack = [(root, iter(root._parents))]
+    push, pop, emit, mark = stack.append, stack.pop, order.append, visited.add
     while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if node in visited:
-            continue
-        visited.add(node)
-        stack.append((node, True))
-        for parent in reversed(node._parents):
+        node, parents = stack[-1]
+        for parent in parents:
             if parent not in visited:
-                stack.append((parent, False))
+                mark(parent)
+                if parent._parents:
+                    push((parent, iter(parent._parents)))
+                    break
+                emit(parent)  # a leaf: nothing to wait for
+        else:
+            pop()
+            emit(node)
     return order
 
 
@@ -67,6 +69,40 @@ def reverse_sweep(order: list[Any], seed: Any, *, differentiable: bool = False) 
             previous = get(parent)
             grads[parent] = partial * g if previous is None else previous + partial * g
     return grads
+
+
+def sweep_into_grads(order: list[Any], seed: float) -> None:
+    """``reverse_sweep`` on floats, for ``backward()``: the gradients are accumulated in the
+    nodes' own ``.grad`` (an attribute update costs less than a dict update, and no copy is
+    left to make), then every interior node keeps d(root)/d(node) and every leaf gets it
+    added to the ``.grad`` it had. If a local partial fails, every ``.grad`` is restored
+    before the error propagates, so a failed backward changes nothing."""
+    saved = [node.grad for node in order]
+    for node in order:
+        node.grad = 0.0
+    order[-1].grad = seed
+    try:
+        for node in reversed(order):
+            parents = node._parents
+            if not parents:
+                continue
+            g = node.grad
+            rule = node._rule
+            try:
+                partials = rule.derivative(*map(_data, parents), node.data)
+            except (ValueError, ZeroDivisionError, OverflowError):
+                partials = None
+            if partials is None or len(partials) != len(parents):
+                partials = rule.local_partials([*map(_data, parents)], node.data)  # raises
+            for parent, partial in zip(parents, partials):
+                parent.grad += partial * g
+    except BaseException:
+        for node, grad in zip(order, saved):
+            node.grad = grad
+        raise
+    for node, grad in zip(order, saved):
+        if not node._parents:  # leaves accumulate, as in PyTorch
+            node.grad = grad + node.grad
 
 
 @contextlib.contextmanager

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from . import rules
-from .graph import cyclic_collector_paused, reverse_sweep, topological_order
+from .graph import cyclic_collector_paused, sweep_into_grads, topological_order
 from .recording import recording
 
 __all__ = ["OPS", "Op", "Value", "define_op", "power_op"]
@@ -405,13 +405,7 @@ class Value:
         computed before any ``.grad`` is written.
         """
         with cyclic_collector_paused():
-            order = topological_order(self)
-            grads = reverse_sweep(order, 1.0)
-            for node in order:
-                if node._parents:
-                    node.grad = grads[node]
-                else:
-                    node.grad += grads[node]
+            sweep_into_grads(topological_order(self), 1.0)
 
 
 def _data_of(x: Value | float) -> float:
