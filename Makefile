@@ -5,12 +5,13 @@ BIN := $(VENV)/bin
 EXTRAS := dev,plot,tensorboard,bench
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint dot clean
+.PHONY: demo test bench lint dot browser clean
 
 demo: $(STAMP) dot
 	$(BIN)/micrograd-like demo
 
-test: $(STAMP) dot
+test: $(STAMP) dot browser
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
@@ -22,6 +23,10 @@ bench: $(STAMP)
 
 dot:
 	@sh scripts/ensure-dot
+
+# Chromium and chromedriver for the browser tests of the explain page (skipped without them).
+browser:
+	@sh scripts/ensure-browser
 
 $(STAMP): pyproject.toml
 	sh scripts/make-venv $(PYTHON) $(VENV)

@@ -22,6 +22,7 @@ import demo_step
 import memory
 import mnist_epoch
 import scaling
+import startup
 import training_step
 from harness import Row
 
@@ -41,6 +42,7 @@ class Settings:
     demo_repeats: int
     mnist_samples: int
     mnist_repeats: int
+    startup_repeats: int
 
 
 FULL = Settings(
@@ -53,6 +55,7 @@ FULL = Settings(
     demo_repeats=3,
     mnist_samples=60_000,
     mnist_repeats=3,
+    startup_repeats=15,
 )
 QUICK = Settings(
     samples=10,
@@ -64,6 +67,7 @@ QUICK = Settings(
     demo_repeats=1,
     mnist_samples=256,
     mnist_repeats=1,
+    startup_repeats=2,
 )
 COLUMNS = ("Measurement", "micrograd_like", "Reference", "Ratio", "Target", "Result")
 QUICK_CAVEAT = "**--quick: tiny sizes to check the harness; these numbers measure nothing.**"
@@ -84,7 +88,16 @@ def run(settings: Settings) -> list[Row]:
     memory_rows = memory.measure(settings.chain_nodes, parameters, data)
     scaling_rows = scaling.measure(settings.scaling_sizes, settings.scaling_repeats)
     command_rows = demo_command.measure(settings.demo_repeats)
-    return demo_rows + training_rows + mnist_rows + memory_rows + scaling_rows + command_rows
+    startup_rows = startup.measure(settings.startup_repeats)
+    return (
+        demo_rows
+        + training_rows
+        + mnist_rows
+        + memory_rows
+        + scaling_rows
+        + command_rows
+        + startup_rows
+    )
 
 
 def machine_info() -> list[str]:

@@ -36,9 +36,10 @@ from typing import Any
 
 import numpy as np
 
-from micrograd_like import MLP, Neuron, Value, grad, numerical_grad
+from micrograd_like import MLP, Neuron, Value, explain, grad, numerical_grad
 from micrograd_like.callbacks import Callback
 from micrograd_like.callbacks.tensorboard import TensorBoard
+from micrograd_like.errors import GraphvizNotFoundError
 from micrograd_like.datasets import make_moons, train_test_split
 from micrograd_like.files import atomic_write
 from micrograd_like.losses import squared_error
@@ -218,6 +219,8 @@ class ChainRuleResult:
     by_hand: dict[str, float]
     by_engine: dict[str, float]
     by_finite_differences: dict[str, float]
+    page: Path | None
+    """The step-by-step backpropagation page (None without Graphviz's dot)."""
 
 
 CHAIN = {"x": 1.5, "t": 0.5, "w1": 0.8, "w2": -1.2, "w3": 2.0}
@@ -231,7 +234,7 @@ def chain_loss(w1: Value | float, w2: Value | float, w3: Value | float) -> Value
     return 0.5 * (y - CHAIN["t"]) ** 2
 
 
-def chain_rule() -> ChainRuleResult:
+def chain_rule(out: Path) -> ChainRuleResult:
     """Section 3: backpropagation through x -> h1 -> h2 -> y -> L, one weight at a time."""
     say(
         """
@@ -288,7 +291,20 @@ def chain_rule() -> ChainRuleResult:
         is why networks with millions of weights can be trained.
         """
     )
-    return ChainRuleResult(loss.data, by_hand, by_engine, by_finite)
+    page = _backprop_page(chain_loss(*weights), out / "chain_rule.html")
+    return ChainRuleResult(loss.data, by_hand, by_engine, by_finite, page)
+
+
+def _backprop_page(loss: Value, path: Path) -> Path | None:
+    """Write the page that plays this backward pass step by step (``explain``), where the
+    products above appear one factor at a time; without Graphviz, say how to get it."""
+    try:
+        written = explain(loss, title="L = 1/2·(w3·tanh(w2·tanh(w1·x)) - t)²").save(path)
+    except GraphvizNotFoundError as err:
+        print(f"(skipped the step-by-step page: {err})\n")
+        return None
+    print(f"Open {written} in a browser to watch the chain rule run, one step at a time.\n")
+    return written
 
 
 # ---------------------------------------------------------------- 4. batch vs minibatches
@@ -657,7 +673,7 @@ def watch_with_tensorboard(
 SECTIONS: dict[int, tuple[str, Callable[[dict[int, int], Path], Any]]] = {
     1: ("One neuron", lambda epochs, out: one_neuron()),
     2: ("The squared error and its derivative", lambda epochs, out: squared_error_and_derivative()),
-    3: ("The chain rule", lambda epochs, out: chain_rule()),
+    3: ("The chain rule", lambda epochs, out: chain_rule(out)),
     4: (
         "Batch vs incremental (minibatch) gradient descent",
         lambda epochs, out: batch_vs_minibatch(epochs[4], out),

@@ -41,6 +41,7 @@ _PUBLIC: dict[str, str] = {
     "draw_network": "viz",
     "render": "viz",
     "to_dot": "viz",
+    "explain": "explanation",
 }
 """Public name -> the module (under micrograd_like) that defines it."""
 
@@ -92,6 +93,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see (``X as X`` marks a re-expo
     from .engine import grad as grad
     from .engine import is_grad_enabled as is_grad_enabled
     from .engine import no_grad as no_grad
+    from .explanation import explain as explain
     from .gradcheck import GradcheckError as GradcheckError
     from .gradcheck import check_model as check_model
     from .gradcheck import gradgradcheck as gradgradcheck

@@ -37,7 +37,11 @@ def count(value: object, what: str, minimum: int = 1) -> int:
 
 def seed(value: object, what: str = "seed") -> int:
     """A random seed: an int in [0, 2**32), the range numpy's generators accept."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not 0 <= value < 2**32:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Integral)
+        or not 0 <= int(value) < 2**32
+    ):
         raise ValueError(f"{what} must be an int in [0, 2**32), got {value!r}")
     return int(value)
 

@@ -4,26 +4,41 @@
 drawing from numpy's legacy ``RandomState`` in the same order, return bit-identical arrays
 for the same ``random_state``, which may be an int seed, a ``np.random.RandomState`` (which
 is advanced) or None (numpy's global RandomState, as seeded by ``np.random.seed``).
-``train_test_split`` picks the same rows as scikit-learn's for a given ``test_size``.
+``train_test_split`` picks the same rows as scikit-learn's for a given ``test_size``, and
+with ``stratify=y`` splits each class in the same proportion.
 Every generator returns ``X`` (n, features) of floats and ``y`` (n,) of int labels.
+
+Also here, from :mod:`micrograd_like.example_data` and :mod:`micrograd_like.preprocessing`:
+the offline example data sets ``load_iris``, ``load_digits``, ``load_wine``,
+``load_breast_cancer``, the MNIST reader ``load_mnist``, ``Standardizer`` and ``one_hot``.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, cast
 
 import numpy as np
 
+from .example_data import load_breast_cancer, load_digits, load_iris, load_mnist, load_wine
+from .preprocessing import Standardizer, one_hot
+
 __all__ = [
+    "Standardizer",
     "iterate_minibatches",
+    "load_breast_cancer",
+    "load_digits",
+    "load_iris",
+    "load_mnist",
+    "load_wine",
     "make_blobs",
     "make_circles",
     "make_moons",
     "make_spiral",
     "make_xor",
+    "one_hot",
     "train_test_split",
 ]
 
@@ -55,7 +70,12 @@ def _count(value: object, what: str, minimum: int = 1) -> int:
 
 
 def _noise(noise: object, what: str = "noise") -> float:
-    if isinstance(noise, bool) or not isinstance(noise, numbers.Real) or not 0 <= noise < math.inf:
+    if (
+        isinstance(noise, bool)
+        or not isinstance(noise, numbers.Real)
+        or noise < 0
+        or not noise < math.inf  # NaN fails too
+    ):
         raise ValueError(f"{what} must be a finite number >= 0, got {noise!r}")
     return float(noise)
 
@@ -199,10 +219,12 @@ def _blob_counts(n_samples: object) -> int | list[int]:
     """The total (an int >= 1) or the list of per-cluster sizes (ints >= 0, sum >= 1)."""
     if isinstance(n_samples, numbers.Integral) and not isinstance(n_samples, bool):
         return _count(n_samples, "make_blobs: n_samples")
-    try:
-        counts = [_count(c, "make_blobs: each cluster size", minimum=0) for c in n_samples]
-    except TypeError:
-        counts = []
+    counts: list[int] = []
+    if isinstance(n_samples, Iterable):
+        try:
+            counts = [_count(c, "make_blobs: each cluster size", minimum=0) for c in n_samples]
+        except TypeError:
+            counts = []
     if sum(counts) < 1:
         raise ValueError(
             "make_blobs: n_samples must be an int >= 1 or a sequence of cluster sizes "
@@ -244,10 +266,12 @@ def _blob_centers(
 
 
 def _box(center_box: object) -> tuple[float, float]:
-    try:
-        low, high = (float(v) for v in center_box)  # type: ignore[union-attr]
-    except (TypeError, ValueError):
-        low = high = math.nan
+    low = high = math.nan
+    if isinstance(center_box, Iterable):
+        try:
+            low, high = (float(v) for v in center_box)
+        except (TypeError, ValueError):
+            low = high = math.nan
     if not (math.isfinite(low) and math.isfinite(high) and low < high):
         raise ValueError(
             f"make_blobs: center_box must be a pair (low, high) with low < high, got {center_box!r}"
@@ -334,6 +358,7 @@ def train_test_split(
     test_size: float | int = 0.25,
     shuffle: bool = True,
     random_state: RandomStateLike = None,
+    stratify: Any = None,
 ) -> list[np.ndarray]:
     """Split each array's rows into a training and a test part, the same rows for every
     array: ``X_train, X_test, y_train, y_test = train_test_split(X, y)``.
@@ -341,18 +366,88 @@ def train_test_split(
     ``test_size``: a fraction in (0, 1) (ceil(test_size * n) test rows) or a number of
     rows. With ``shuffle`` the test rows are the first n_test of a random permutation and
     the training rows the rest (scikit-learn's choice); without, the last n_test rows.
+
+    ``stratify``: class labels, one per row (usually ``y``; for 2-D labels such as one-hot
+    rows, each distinct row is a class). Each class then gets its share of the n_test test
+    rows, n_test * class size / n, rounded down or up so that the shares add up to n_test:
+    the largest remainders are rounded up, except that a class keeps a training row when
+    another class can be rounded up instead, and a tie goes to the class with fewer test
+    rows. Every class needs at least 2 members, and each part at least as many rows as
+    there are classes. With ``shuffle`` the rows of each class are drawn at random (not
+    the rows scikit-learn would pick) and each part is shuffled; without, each class gives
+    its last rows to the test part and both parts keep the original order.
     """
     if not arrays:
         raise ValueError("train_test_split needs at least one array")
-    arrays = _same_length_arrays(arrays, "train_test_split")
-    n = len(arrays[0])
+    checked = _same_length_arrays(arrays, "train_test_split")
+    n = len(checked[0])
     n_test = _test_count(test_size, n)
-    if shuffle:
+    if stratify is not None:
+        train, test = _stratified_rows(stratify, n, n_test, _flag(shuffle, "shuffle"), random_state)
+    elif shuffle:
         order = _random_state(random_state).permutation(n)
         train, test = order[n_test:], order[:n_test]
     else:
         train, test = np.arange(n - n_test), np.arange(n - n_test, n)
-    return [part for a in arrays for part in (a[train], a[test])]
+    return [part for a in checked for part in (a[train], a[test])]
+
+
+def _stratified_rows(
+    stratify: Any, n: int, n_test: int, shuffle: bool, random_state: RandomStateLike
+) -> tuple[np.ndarray, np.ndarray]:
+    """(train rows, test rows) with each class of ``stratify`` split in proportion."""
+    labels = np.asarray(stratify)
+    if labels.ndim not in (1, 2) or len(labels) != n:
+        got = f"shape {labels.shape}"
+        raise ValueError(
+            f"train_test_split: stratify must hold one class label per sample ({n}), got {got}"
+        )
+    try:
+        classes, inverse, sizes = np.unique(
+            labels, axis=0 if labels.ndim == 2 else None, return_inverse=True, return_counts=True
+        )
+    except TypeError:
+        raise ValueError("train_test_split: the stratify labels cannot be compared") from None
+    inverse = inverse.reshape(-1)
+    k = len(classes)
+    for label, size in zip(classes, sizes):
+        if size < 2:
+            shown = label.tolist()  # a plain int or str (a list for a 2-D label)
+            raise ValueError(
+                f"train_test_split: class {shown!r} of stratify has only {size} member; each "
+                "class needs at least 2, one for the training and one for the test part"
+            )
+    if not k <= n_test <= n - k:
+        raise ValueError(
+            f"train_test_split: with stratify, the test part ({n_test} rows) and the training "
+            f"part ({n - n_test} rows) must each have at least one row per class ({k} classes)"
+        )
+    # Each class's exact share n_test * size / n, rounded down; the rows still missing go
+    # to classes with a fractional share: first those that keep a training row when rounded
+    # up, by largest remainder, then fewer test rows, then class order.
+    share, remainder = np.divmod(sizes * n_test, n)
+    empties_train = share + 1 >= sizes
+
+    def priority(i: int) -> tuple[bool, bool, int, int, int]:
+        return (remainder[i] == 0, bool(empties_train[i]), -remainder[i], share[i], i)
+
+    order = sorted(range(k), key=priority)
+    share[order[: n_test - int(share.sum())]] += 1
+    rs = _random_state(random_state) if shuffle else None
+    trains, tests = [], []
+    for i in range(k):
+        rows = np.flatnonzero(inverse == i)
+        if rs is not None:
+            rows = rs.permutation(rows)
+            tests.append(rows[: share[i]])
+            trains.append(rows[share[i] :])
+        else:
+            tests.append(rows[len(rows) - share[i] :])
+            trains.append(rows[: len(rows) - share[i]])
+    train, test = np.concatenate(trains), np.concatenate(tests)
+    if rs is not None:
+        return rs.permutation(train), rs.permutation(test)
+    return np.sort(train), np.sort(test)
 
 
 def _test_count(test_size: object, n: int) -> int:
@@ -360,11 +455,12 @@ def _test_count(test_size: object, n: int) -> int:
     if isinstance(test_size, numbers.Integral) and not isinstance(test_size, bool):
         n_test = int(test_size)
     elif isinstance(test_size, numbers.Real) and not isinstance(test_size, bool):
-        if not 0 < test_size < 1:
+        if test_size <= 0 or not test_size < 1:  # NaN fails too
             raise ValueError(
                 f"train_test_split: a fractional test_size must be in (0, 1), got {test_size!r}"
             )
-        n_test = math.ceil(test_size * n)
+        # a real number times an int is a real number; ceil gives an integral
+        n_test = int(math.ceil(cast(numbers.Real, test_size * n)))
     else:
         raise ValueError(
             f"train_test_split: test_size must be a fraction in (0, 1) or a number of rows, "
@@ -404,7 +500,7 @@ def iterate_minibatches(
 def _generator(rng: object) -> np.random.Generator:
     if rng is None or isinstance(rng, np.random.Generator):
         return np.random.default_rng(rng)
-    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool) and rng >= 0:
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool) and int(rng) >= 0:
         return np.random.default_rng(int(rng))
     raise TypeError(f"rng must be a numpy Generator, an int seed >= 0 or None, got {rng!r}")
 

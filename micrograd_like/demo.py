@@ -7,6 +7,8 @@ bar, prints the final training and validation accuracy, and writes into the outp
 
 - ``graph.svg``: the computation graph of one training sample's loss, after backward;
 - ``network.svg``: the trained network, one edge per weight;
+- ``backprop.html``: backpropagation through the first hidden neuron on one sample, step
+  by step (:func:`micrograd_like.explanation.explain_neuron`; open it in a browser);
 - ``history.png``: the training curves, training vs validation;
 - ``decision_boundary.png``: the plane coloured by the predicted class, with the data;
 - ``logs/``: TensorBoard event files (``logs/train`` and ``logs/validation``);
@@ -35,6 +37,7 @@ from . import datasets, optim
 from .callbacks import Callback, History, TensorBoard
 from .demo_settings import DATASETS, VALIDATION_FRACTION, DemoSettings
 from .engine import Value
+from .explanation import explain_neuron
 from .files import atomic_write
 from .gradcheck import GradcheckReport, check_model
 from .nn import MLP
@@ -164,6 +167,18 @@ def _write_graph(result: DemoResult, path: Path, draw: Callable[[], tuple[Any, s
         dot_path.unlink(missing_ok=True)  # an earlier run's text, now drawn
 
 
+def _write_backprop_page(result: DemoResult, path: Path, x: np.ndarray) -> None:
+    """The step-by-step backpropagation page of the first hidden neuron on one sample."""
+    try:
+        page = explain_neuron(result.model, x.tolist())
+    except GraphvizNotFoundError as exc:
+        path.unlink(missing_ok=True)  # an earlier run's page of another model
+        result.notes.append(f"skipped {path.name}: {exc}")
+        return
+    what = "backpropagation through the first hidden neuron, step by step (open in a browser)"
+    result.artefacts.append(Artefact(page.save(path), what))
+
+
 def _write_plot(result: DemoResult, what: str, plot: Callable[[], Path]) -> None:
     """Draw a matplotlib picture; without matplotlib, note the extra to install."""
     try:
@@ -245,6 +260,7 @@ def _write_artefacts(result: DemoResult, out: Path, dataset: str) -> None:
         lambda: _computation_graph(model, X_train[0], target, result.notes),
     )
     _write_graph(result, out / "network.svg", lambda: (draw_network(model), "network diagram"))
+    _write_backprop_page(result, out / "backprop.html", X_train[0])
     _write_plot(
         result,
         "training curves",

@@ -28,6 +28,7 @@ import math
 import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from .engine import OPS, Value
 
@@ -168,7 +169,9 @@ def _run(instruction: Instruction, stack: list, args: Sequence) -> None:
 
 
 def _error(message: str, node: ast.AST | None = None) -> ExpressionError:
-    where = f" (at column {node.col_offset + 1})" if hasattr(node, "col_offset") else ""
+    where = ""
+    if node is not None and hasattr(node, "col_offset"):
+        where = f" (at column {node.col_offset + 1})"
     return ExpressionError(f"{message}{where}")
 
 
@@ -199,7 +202,7 @@ def _literal(node: ast.expr) -> float | None:
     if not (isinstance(node, ast.Constant) and type(node.value) in (int, float)):
         return None
     try:
-        value = float(node.value)
+        value = float(cast("int | float", node.value))  # its type is int or float (above)
     except OverflowError:
         value = math.inf
     if not math.isfinite(value):
@@ -261,7 +264,7 @@ class _Compiler:
             raise _refuse(node.op, at=node)
         if isinstance(node, ast.Call):
             function = self._function(node)
-            items = [("apply", function, len(node.args))]
+            items: list[tuple] = [("apply", function, len(node.args))]
             items.extend((arg, depth + 1) for arg in reversed(node.args))
             return items
         raise _refuse(node)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -60,7 +61,8 @@ _FORMS: dict[str, NumpyForm] = {
     "log": NumpyForm(np.log),
     "sin": NumpyForm(np.sin, lambda x, out: (np.cos(x),)),
     "cos": NumpyForm(np.cos, lambda x, out: (-np.sin(x),)),
-    "linear": NumpyForm(linear),
+    # the engine's linear is arithmetic only (products and a sum), so arrays in, array out
+    "linear": NumpyForm(cast("Callable[..., np.ndarray]", linear)),
     "logsumexp": NumpyForm(
         _logsumexp, lambda *args: tuple(np.exp(z - args[-1]) for z in args[:-1])
     ),

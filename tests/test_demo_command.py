@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import shutil
 import subprocess
 import sys
@@ -22,7 +23,7 @@ from micrograd_like import cli, load_model
 from micrograd_like.cli.demo_command import add_demo_command
 from micrograd_like.demo import run_demo
 from micrograd_like.demo_settings import DATASETS, DemoSettings
-from micrograd_like.engine import OPS
+from micrograd_like.engine import OPS, Value, grad
 
 SVG = "{http://www.w3.org/2000/svg}"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -96,7 +97,8 @@ def test_defaults_learn_the_moons_and_the_saved_model_predicts_the_same(default_
     assert result.history.history["val_accuracy"][-1] == result.val_accuracy
     assert len(result.history.history["loss"]) == 100
     assert result.graphs_rendered == HAVE_DOT
-    assert len(result.notes) == (0 if HAVE_DOT else 2)  # one per graph: "install Graphviz"
+    # one per graph and one for the backpropagation page: "install Graphviz"
+    assert len(result.notes) == (0 if HAVE_DOT else 3)
 
 
 @needs_dot
@@ -114,6 +116,19 @@ def test_graph_svg_is_one_samples_loss(default_run):
     # binary cross-entropy on the logit z: log(1 + e^z) - y z, and dL/dz = sigmoid(z) - y
     assert records["output"] == [f"data {z:.4f}", f"grad {sigmoid(z) - y:.4f}"]
     assert records["loss"] == [f"data {math.log1p(math.exp(z)) - y * z:.4f}", "grad 1.0000"]
+
+
+@needs_dot
+def test_backprop_page_steps_through_the_first_hidden_neuron(default_run):
+    result, out = default_run
+    page = (out / "backprop.html").read_text(encoding="utf-8")
+    assert "<script>" in page and "http://" not in page.replace("http://www.w3.org", "")
+    neuron = result.model.layers[0].neurons[0]
+    x = [Value(float(v)) for v in result.training[0][0]]
+    grads = grad(neuron(x), neuron.w)  # the weights' .grad hold training's last step
+    for i, g in enumerate(grads, start=1):  # the page's last word on each weight's grad
+        shown = f"{g.data:.4f}".replace("-", "\u2212")
+        assert re.search(rf"do/dw{i} = [^\"]* = \(?{re.escape(shown)}\)?\"", page), i
 
 
 @needs_dot
@@ -254,7 +269,8 @@ def test_missing_dot_writes_dot_text_and_carries_on(demo, tmp_path, monkeypatch)
     monkeypatch.setenv("PATH", str(empty))
     code, stdout, stderr = demo(*SMALL, "--out", str(out))
     assert code == 0
-    assert stderr.count("apt-get install graphviz") == 2 and "Traceback" not in stderr
+    assert stderr.count("apt-get install graphviz") == 3 and "Traceback" not in stderr
+    assert not (out / "backprop.html").exists()  # the first run's page is removed
     assert "not rendered" in stdout
     for name in ("graph", "network"):
         assert not (out / f"{name}.svg").exists()  # the first run's picture is removed

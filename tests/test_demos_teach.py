@@ -11,6 +11,7 @@ import importlib.util
 import io
 import math
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -95,6 +96,16 @@ def test_squared_error_gradient_is_the_error(quick_run) -> None:
 
 def chain_loss_in_plain_math(c: dict[str, float], w1: float, w2: float, w3: float) -> float:
     return 0.5 * (w3 * math.tanh(w2 * math.tanh(w1 * c["x"])) - c["t"]) ** 2
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is missing")
+def test_chain_rule_page_plays_the_engines_gradients(quick_run) -> None:
+    r = quick_run[0][3]
+    assert r.page == quick_run[2] / "chain_rule.html"
+    page = r.page.read_text(encoding="utf-8")
+    for name in ("w1", "w2", "w3"):  # each weight's last backward step, as the page says it
+        shown = f"{r.by_engine[name]:.4f}".replace("-", "\u2212")
+        assert re.search(rf"dL/d{name} = [^\"]* = \(?{re.escape(shown)}\)?\"", page), name
 
 
 def test_chain_rule_hand_engine_and_finite_differences_agree(quick_run, lecture) -> None:

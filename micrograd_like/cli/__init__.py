@@ -21,6 +21,7 @@ from importlib.metadata import PackageNotFoundError, version
 from ..errors import GraphvizNotFoundError
 from .demo_command import add_demo_command
 from .exit_codes import EXIT_CHECK_FAILED, EXIT_NO_GRAPHVIZ, EXIT_OK, EXIT_USAGE
+from .explain_command import add_explain_command
 from .expressions import add_grad_command, add_gradcheck_command
 
 __all__ = [
@@ -44,6 +45,7 @@ def _version() -> str:
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     add_grad_command,
     add_gradcheck_command,
+    add_explain_command,
     add_demo_command,
 ]
 """The subcommands, in the order ``--help`` lists them."""

@@ -115,11 +115,13 @@ def add_demo_command(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "Trains an MLP on a 2-D toy data set (80% training, 20% validation) with a "
             "progress bar, prints the final accuracies, and writes into DIR: graph.svg (one "
-            "sample's computation graph), network.svg, history.png, decision_boundary.png, "
-            "logs/ (TensorBoard), model.json and gradcheck.txt."
+            "sample's computation graph), network.svg, backprop.html (backpropagation step "
+            "by step), history.png, decision_boundary.png, logs/ (TensorBoard), model.json "
+            "and gradcheck.txt."
         ),
         epilog=(
-            "Without Graphviz's dot the graphs are written as .dot text; without matplotlib "
+            "Without Graphviz's dot the graphs are written as .dot text (and backprop.html is "
+            "skipped); without matplotlib "
             "or tensorboardX their files are skipped (a note says so, the exit code stays 0). "
             "Exit codes: 0 ok, 1 the gradient check failed, 2 a bad option."
         ),

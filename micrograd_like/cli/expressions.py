@@ -14,7 +14,12 @@ from collections.abc import Sequence
 from ..expr import Expression, ExpressionError, functions, parse_expression
 from .exit_codes import EXIT_CHECK_FAILED, EXIT_OK
 
-__all__ = ["add_grad_command", "add_gradcheck_command"]
+__all__ = [
+    "add_expression_arguments",
+    "add_grad_command",
+    "add_gradcheck_command",
+    "parse_expression_arguments",
+]
 
 _EXPRESSION_HELP = (
     "an expression in x, w, ...: numbers, variables, + - * / **, parentheses and the "
@@ -42,12 +47,12 @@ def _assignments(items: Sequence[str]) -> dict[str, float]:
     return values
 
 
-def _parsed(args: argparse.Namespace) -> tuple[Expression, dict[str, float]]:
+def parse_expression_arguments(args: argparse.Namespace) -> tuple[Expression, dict[str, float]]:
     values = _assignments(args.assignments)
     return parse_expression(args.expression, list(values)), values
 
 
-def _add_expression_arguments(parser: argparse.ArgumentParser) -> None:
+def add_expression_arguments(parser: argparse.ArgumentParser) -> None:
     names = ", ".join(sorted(functions()))
     parser.add_argument("expression", help=_EXPRESSION_HELP.format(functions=names))
     parser.add_argument(
@@ -69,7 +74,7 @@ def _run_grad(args: argparse.Namespace) -> int:
         from ..viz import draw_dot, output_format, render
 
         output_format(args.svg)  # refuse an unknown extension before any work
-    expression, values = _parsed(args)
+    expression, values = parse_expression_arguments(args)
     out, leaves = expression.evaluate(values)
     _finite(out.data, "the value")
     try:
@@ -91,7 +96,7 @@ def add_grad_command(subparsers: argparse._SubParsersAction) -> None:
         help="print an expression's value and its gradient with respect to each variable",
         description='Example: micrograd-like grad "tanh(x*w + b)" x=1 w=-2 b=0.5 --svg g.svg',
     )
-    _add_expression_arguments(parser)
+    add_expression_arguments(parser)
     parser.add_argument(
         "--svg",
         metavar="PATH",
@@ -106,7 +111,7 @@ def add_grad_command(subparsers: argparse._SubParsersAction) -> None:
 def _run_gradcheck(args: argparse.Namespace) -> int:
     from ..gradcheck import compare_gradients
 
-    expression, values = _parsed(args)
+    expression, values = parse_expression_arguments(args)
     _finite(expression(*values.values()).data, "the value")
     report = compare_gradients(
         expression,
@@ -129,7 +134,7 @@ def add_gradcheck_command(subparsers: argparse._SubParsersAction) -> None:
             "(|analytic - numeric| <= atol + rtol*|numeric|), 1 otherwise."
         ),
     )
-    _add_expression_arguments(parser)
+    add_expression_arguments(parser)
     parser.add_argument("--eps", type=float, default=1e-6, help="finite-difference step")
     parser.add_argument("--atol", type=float, default=1e-5, help="absolute tolerance")
     parser.add_argument("--rtol", type=float, default=1e-3, help="relative tolerance")
