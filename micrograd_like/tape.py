@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -110,7 +111,7 @@ class Tape:
         self._input_ranges = _input_ranges(program, input_slots)
         read = _rows_read(program, result_slots, self._producers, self._input_ranges)
         self._read_inputs = [(j, s) for j, s in enumerate(input_slots) if s in read]
-        self._values: dict[int, object] | None = None
+        self._values: dict[int, Any] | None = None
         self._blocks: Sequence[np.ndarray] = ()
         self._theta = np.zeros(0)
         self._batch = 0
@@ -204,7 +205,7 @@ class Tape:
         if len(theta) != len(self._params):
             raise ValueError(f"theta has {len(theta)} values for {len(self._params)} parameters")
         self._blocks, self._theta = blocks, theta
-        values: dict[int, object] = dict(self._constants)
+        values: dict[int, Any] = dict(self._constants)
         slots = [slot for slot, _ in self._scalar_params]
         values.update(zip(slots, theta[[k for _, k in self._scalar_params]].tolist()))
         for j, slot in self._read_inputs:
@@ -230,7 +231,7 @@ class Tape:
         if self._values is None:
             raise RuntimeError("Tape.backward needs a run() first")
         values = self._values
-        grads: dict[object, object] = {}  # slot -> its gradient; fused outputs -> a matrix
+        grads: dict[Any, Any] = {}  # slot -> its gradient; fused outputs -> a matrix
         for slot, w in zip(self._result_slots, weights):
             if w is not None:
                 _accumulate(grads, slot, w)
@@ -470,16 +471,16 @@ def _fuse_dense_layers(
             continue
         emitted.add(inputs)
         members = groups[inputs]
-        weights = np.array([[param_slots[s] for s in m.parents[:n]] for m in members])
+        indices = np.array([[param_slots[s] for s in m.parents[:n]] for m in members])
         biases = np.array([param_slots[m.parents[-1]] for m in members])
         program.append(
             _Dense(
                 outputs=tuple(m.slot for m in members),
                 inputs=inputs,
-                weights=weights,
+                weights=indices,
                 biases=biases,
-                block=_block_layout(weights, biases),
-                unique=len(np.unique(weights)) == weights.size
+                block=_block_layout(indices, biases),
+                unique=len(np.unique(indices)) == indices.size
                 and len(np.unique(biases)) == biases.size,
                 inputs_need_grad=any(needs_grad[s] for s in inputs),
             )
