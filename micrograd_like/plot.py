@@ -180,13 +180,14 @@ def plot_history(
             axes.axvline(epoch + 1, color="C3", linestyle=":", linewidth=1.5)
             axes.text(
                 epoch + 1,
-                0.98,
-                f" {text}",
+                0.97,
+                f"{text} ",
                 transform=axes.get_xaxis_transform(),
                 color="C3",
                 fontsize=8,
+                rotation=90,
                 verticalalignment="top",
-                horizontalalignment="right" if epoch + 1 > n_epochs / 2 else "left",
+                horizontalalignment="right",
             )
     if title:
         figure.suptitle(title)
