@@ -19,6 +19,8 @@ from importlib.metadata import PackageNotFoundError, version
 
 import demo_command
 import demo_step
+import digits_race
+import harness
 import memory
 import mnist_epoch
 import scaling
@@ -42,6 +44,7 @@ class Settings:
     demo_repeats: int
     mnist_samples: int
     mnist_repeats: int
+    digits_repeats: int
     startup_repeats: int
 
 
@@ -55,6 +58,7 @@ FULL = Settings(
     demo_repeats=3,
     mnist_samples=60_000,
     mnist_repeats=3,
+    digits_repeats=5,
     startup_repeats=15,
 )
 QUICK = Settings(
@@ -67,6 +71,7 @@ QUICK = Settings(
     demo_repeats=1,
     mnist_samples=256,
     mnist_repeats=1,
+    digits_repeats=1,
     startup_repeats=2,
 )
 COLUMNS = ("Measurement", "micrograd_like", "Reference", "Ratio", "Target", "Result")
@@ -85,6 +90,7 @@ def run(settings: Settings) -> list[Row]:
     )
     training_rows = training_step.measure(parameters, data, settings.our_steps, demo_run)
     mnist_rows = mnist_epoch.measure(settings.mnist_samples, settings.mnist_repeats)
+    digits_rows = digits_race.measure(settings.digits_repeats)
     memory_rows = memory.measure(settings.chain_nodes, parameters, data)
     scaling_rows = scaling.measure(settings.scaling_sizes, settings.scaling_repeats)
     command_rows = demo_command.measure(settings.demo_repeats)
@@ -93,6 +99,7 @@ def run(settings: Settings) -> list[Row]:
         demo_rows
         + training_rows
         + mnist_rows
+        + digits_rows
         + memory_rows
         + scaling_rows
         + command_rows
@@ -197,6 +204,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     settings = QUICK if args.quick else FULL
+    harness.IN_PROCESS = args.quick
     text = report(run(settings), settings)
     print(text, end="")
     if args.out:

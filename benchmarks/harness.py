@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import importlib
 import json
+import resource
 import statistics
 import subprocess
 import sys
@@ -105,6 +107,9 @@ def times_faster(ours: float, reference: float) -> str:
 
 
 JOB = Path(__file__).resolve().with_name("job.py")
+IN_PROCESS = False
+"""Run "isolated" measurements in this process instead (``bench.py --quick`` sets it: the
+harness is checked, nothing is measured, and the smoke test stays quick)."""
 
 
 def isolated(module: str, function: str, **kwargs: Any) -> dict[str, Any]:
@@ -113,6 +118,12 @@ def isolated(module: str, function: str, **kwargs: Any) -> dict[str, Any]:
     resident memory (``resource.getrusage(RUSAGE_SELF).ru_maxrss``: interpreter, imported
     libraries and data included), added. Each measurement in its own process cannot pay
     for another's garbage, imports or heap."""
+    if IN_PROCESS:
+        result = json.loads(
+            json.dumps(getattr(importlib.import_module(module), function)(**kwargs))
+        )
+        result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        return result
     done = subprocess.run(
         [sys.executable, str(JOB), module, function, json.dumps(kwargs)],
         capture_output=True,

@@ -83,6 +83,7 @@ def test_table_has_every_measurement_with_a_verdict_for_each_target(quick):
         "MNIST-shaped epoch, fit vs PyTorch",
         "MNIST-shaped epoch losses",
         "Recording the replay",
+        "Digits to 97% test accuracy",
         "Memory per node",
         "Memory of one demo step",
         "`micrograd-like demo` end to end",
