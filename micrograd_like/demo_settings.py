@@ -117,10 +117,11 @@ class DemoSettings:
 
     dataset: str = "moons"
     samples: int | None = None
-    epochs: int | None = None
+    # None (the default) is replaced by the data set's value in __post_init__
+    epochs: int = None  # type: ignore[assignment]
     batch_size: int = 32
-    lr: float | None = None
-    hidden: tuple[int, ...] | None = None
+    lr: float = None  # type: ignore[assignment]
+    hidden: tuple[int, ...] = None  # type: ignore[assignment]
     seed: int = 0
     out: str | Path = "demo-out"
     overfitting: bool = True
