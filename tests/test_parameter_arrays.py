@@ -69,7 +69,10 @@ def test_a_callback_reading_weights_at_batch_ends_sees_every_step(monkeypatch):
 
     def run():
         model, watcher = new_model(), BatchWatcher()
+        start = values(model)
         model.fit(X, y, epochs=2, batch_size=8, callbacks=[watcher], verbose=0, seed=0)
+        assert not np.allclose(watcher.seen[0], start)  # the first step is already seen
+        np.testing.assert_array_equal(watcher.seen[-1], values(model))
         return watcher
 
     replayed, reference = run(), per_sample(monkeypatch, run)
@@ -182,3 +185,30 @@ def test_evaluate_and_predict_read_the_values_as_they_are_now():
         + 1e-3 * sum(p.data**2 for p in model.parameters()),
         rel=1e-12,
     )
+
+
+def test_predict_inside_a_batch_hook_sees_the_current_weights_and_loses_no_step():
+    X, y = data()
+
+    class PredictsAnyway(Callback):
+        """Declares logs only, yet predicts: the arrays must not be overwritten."""
+
+        batch_hooks_read_logs_only = True
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.outputs: list[np.ndarray] = []
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.outputs.append(self.model.predict(X[:4]))
+
+    model, hook = new_model(), PredictsAnyway()
+    model.fit(X, y, epochs=2, batch_size=8, callbacks=[hook], verbose=0, seed=0)
+    reference, watcher = new_model(), BatchWatcher()  # the weights after every step
+    reference.fit(X, y, epochs=2, batch_size=8, callbacks=[watcher], verbose=0, seed=0)
+    np.testing.assert_array_equal(values(model), values(reference))
+    probe = new_model()
+    for outputs, weights in zip(hook.outputs, watcher.seen, strict=True):
+        for p, w in zip(probe.parameters(), weights):
+            p.data = float(w)
+        np.testing.assert_allclose(outputs, probe.predict(X[:4]), rtol=1e-12, atol=1e-14)

@@ -53,9 +53,12 @@ class ParameterArrays:
         self.stale = True  # the Values may be newer than data
 
     def load(self, model: Any, like: list[Value] | None = None) -> None:
-        """Walk ``model`` for its parameters and modules and read every ``.data``. When the
-        parameters are the objects of ``like`` (in order) ``params`` is ``like`` itself, so
-        that later checks against it are one ``is``."""
+        """Walk ``model`` for its parameters and modules and read every ``.data`` (arrays
+        ahead of the Values are stored first, so ``evaluate`` called where ``fit`` did not
+        expect it loses no step). When the parameters are the objects of ``like`` (in
+        order) ``params`` is ``like`` itself, so that later checks against it are one
+        ``is``."""
+        self.store()
         params, self.modules = model.parameters_and_modules()
         for known in (like, self.params):
             if known is not None and same_objects(known, params):
