@@ -45,6 +45,7 @@ class Settings:
     mnist_samples: int
     mnist_repeats: int
     digits_repeats: int
+    digits_rounds: int
     startup_repeats: int
 
 
@@ -58,7 +59,8 @@ FULL = Settings(
     demo_repeats=3,
     mnist_samples=60_000,
     mnist_repeats=3,
-    digits_repeats=5,
+    digits_repeats=3,
+    digits_rounds=4,
     startup_repeats=15,
 )
 QUICK = Settings(
@@ -72,6 +74,7 @@ QUICK = Settings(
     mnist_samples=256,
     mnist_repeats=1,
     digits_repeats=1,
+    digits_rounds=1,
     startup_repeats=2,
 )
 COLUMNS = ("Measurement", "micrograd_like", "Reference", "Ratio", "Target", "Result")
@@ -90,7 +93,7 @@ def run(settings: Settings) -> list[Row]:
     )
     training_rows = training_step.measure(parameters, data, settings.our_steps, demo_run)
     mnist_rows = mnist_epoch.measure(settings.mnist_samples, settings.mnist_repeats)
-    digits_rows = digits_race.measure(settings.digits_repeats)
+    digits_rows = digits_race.measure(settings.digits_repeats, settings.digits_rounds)
     memory_rows = memory.measure(settings.chain_nodes, parameters, data)
     scaling_rows = scaling.measure(settings.scaling_sizes, settings.scaling_repeats)
     command_rows = demo_command.measure(settings.demo_repeats)
