@@ -20,6 +20,7 @@ from pathlib import Path
 def main(argv: list[str]) -> int:
     module_name, function_name, kwargs = argv[1], argv[2], json.loads(argv[3])
     sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import numpy  # noqa: F401  (loaded first: threadpoolctl limits only loaded libraries)
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1):
