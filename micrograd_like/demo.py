@@ -41,8 +41,10 @@ one with a dashed line) and ``overfitting/logs/`` (TensorBoard, with the scalar
 
 Missing tools never stop the demo: without Graphviz's ``dot`` the two graphs are written as
 DOT text (``.dot``) instead, and without matplotlib or tensorboardX (optional extras) their
-files are skipped; each case prints a one-line note and the exit code stays 0. Exit code 1
-means the gradient check failed; 2 a bad option (one line on stderr).
+files are skipped; each case prints a one-line note and the exit code stays 0. A ``dot``
+that fails or runs past the time limit (``--timeout``) is noted the same way, its graph
+kept as DOT text, and everything else is still written; the exit code is then 3. Exit code
+1 means the gradient check failed; 2 a bad option (one line on stderr).
 """
 
 from __future__ import annotations
@@ -65,7 +67,7 @@ from .gradcheck import GradcheckReport, check_model
 from .metrics import confusion_matrix
 from .nn import MLP
 from .plot import plot_confusion_matrix, plot_decision_boundary, plot_history, plot_images
-from .viz import GraphvizNotFoundError, draw_dot, draw_network, render
+from .viz import GraphvizError, GraphvizNotFoundError, draw_dot, draw_network, render
 
 __all__ = ["Artefact", "DemoResult", "OverfittingResult", "run_demo", "run_overfitting"]
 
@@ -117,7 +119,9 @@ class Artefact:
 @dataclass
 class DemoResult:
     """The trained model, its history and accuracies, the gradient check, what was written
-    (``artefacts``), notes about what was skipped, and the data as split."""
+    (``artefacts``), notes about what was skipped, and the data as split. ``graphs_rendered``
+    is False when a graph is kept as DOT text, and ``graphviz_failed`` True when that is
+    because ``dot`` failed or ran out of time (not because it is missing)."""
 
     model: MLP
     history: History
@@ -134,6 +138,7 @@ class DemoResult:
     standardizer: datasets.Standardizer | None = None
     """Fitted on the training rows of an example data set (None for the 2-D toys)."""
     overfitting: OverfittingResult | None = None
+    graphviz_failed: bool = False
 
 
 @dataclass
@@ -231,9 +236,11 @@ def _computation_graph(
     return draw_dot(root, params=params), what
 
 
-def _write_graph(result: DemoResult, path: Path, draw: Callable[[], tuple[Any, str]]) -> None:
-    """Render the Graphviz picture ``draw()`` returns (with its description); without
-    ``dot``, keep its DOT text and note it."""
+def _write_graph(
+    result: DemoResult, path: Path, draw: Callable[[], tuple[Any, str]], timeout: float
+) -> None:
+    """Render the Graphviz picture ``draw()`` returns (with its description); when ``dot``
+    is missing, fails or runs out of time, keep its DOT text and note why."""
     try:
         picture, what = draw()
     except ValueError as exc:  # too large to draw (a very wide --hidden)
@@ -241,8 +248,11 @@ def _write_graph(result: DemoResult, path: Path, draw: Callable[[], tuple[Any, s
         return
     dot_path = path.with_suffix(".dot")
     try:
-        result.artefacts.append(Artefact(render(picture, path), what))
-    except GraphvizNotFoundError as exc:
+        result.artefacts.append(Artefact(render(picture, path, timeout=timeout), what))
+    except GraphvizError as exc:
+        if not isinstance(exc, GraphvizNotFoundError):  # missing dot writes the text itself
+            render(picture, dot_path)
+            result.graphviz_failed = True
         path.unlink(missing_ok=True)  # an earlier run's picture of another model
         result.graphs_rendered = False
         result.artefacts.append(Artefact(dot_path, f"{what}, as DOT text"))
@@ -251,11 +261,13 @@ def _write_graph(result: DemoResult, path: Path, draw: Callable[[], tuple[Any, s
         dot_path.unlink(missing_ok=True)  # an earlier run's text, now drawn
 
 
-def _write_backprop_page(result: DemoResult, path: Path, x: np.ndarray) -> None:
-    """The step-by-step backpropagation page of the first hidden neuron on one sample."""
+def _write_backprop_page(result: DemoResult, path: Path, x: np.ndarray, timeout: float) -> None:
+    """The step-by-step backpropagation page of the first hidden neuron on one sample; when
+    ``dot`` is missing or fails, a note says why (a failure also sets graphviz_failed)."""
     try:
-        page = explain_neuron(result.model, x.tolist())
-    except GraphvizNotFoundError as exc:
+        page = explain_neuron(result.model, x.tolist(), timeout=timeout)
+    except GraphvizError as exc:
+        result.graphviz_failed |= not isinstance(exc, GraphvizNotFoundError)
         path.unlink(missing_ok=True)  # an earlier run's page of another model
         result.notes.append(f"skipped {path.name}: {exc}")
         return
@@ -366,7 +378,7 @@ def run_demo(settings: DemoSettings | None = None, *, verbose: int = 1) -> DemoR
         notes=notes,
         standardizer=standardizer,
     )
-    _write_artefacts(result, out, settings.dataset)
+    _write_artefacts(result, out, settings.dataset, settings.timeout)
     if settings.overfitting:
         result.overfitting = run_overfitting(out / "overfitting", settings.seed, result)
     return result
@@ -427,7 +439,7 @@ def run_overfitting(out: Path, seed: int = 0, into: DemoResult | None = None) ->
     return result
 
 
-def _write_artefacts(result: DemoResult, out: Path, dataset: str) -> None:
+def _write_artefacts(result: DemoResult, out: Path, dataset: str, timeout: float) -> None:
     model = result.model
     X_train, y_train = result.training
     loaded = DATASETS[dataset].loaded
@@ -436,6 +448,7 @@ def _write_artefacts(result: DemoResult, out: Path, dataset: str) -> None:
         result,
         out / "graph.svg",
         lambda: _computation_graph(model, X_train[0], target, result.notes),
+        timeout,
     )
     if loaded:
         _forget(out / "network.svg", out / "network.dot", out / "decision_boundary.png")
@@ -445,8 +458,10 @@ def _write_artefacts(result: DemoResult, out: Path, dataset: str) -> None:
         )
         _write_plot(result, "first layer's weights", lambda: _plot_first_layer(result, out))
     else:
-        _write_graph(result, out / "network.svg", lambda: (draw_network(model), "network diagram"))
-    _write_backprop_page(result, out / "backprop.html", X_train[0])
+        _write_graph(
+            result, out / "network.svg", lambda: (draw_network(model), "network diagram"), timeout
+        )
+    _write_backprop_page(result, out / "backprop.html", X_train[0], timeout)
     _write_plot(
         result,
         "training curves",

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from . import checks
+from .errors import DOT_TIMEOUT
 
 __all__ = [
     "CHECKS",
@@ -106,6 +107,7 @@ CHECKS: dict[str, Callable[[Any], Any]] = {  # setting -> its check
     "hidden": lambda value: None if value is None else check_hidden(value),
     "seed": checks.seed,
     "overfitting": lambda value: checks.flag(value, "overfitting"),
+    "timeout": lambda value: checks.positive_number(value, "timeout"),
 }
 
 
@@ -126,6 +128,8 @@ class DemoSettings:
     out: str | Path = "demo-out"
     overfitting: bool = True
     """Also train a too-large network on a few noisy points until early stopping."""
+    timeout: float = DOT_TIMEOUT
+    """Seconds Graphviz's dot may take per picture."""
 
     def __post_init__(self) -> None:
         for name, check in CHECKS.items():

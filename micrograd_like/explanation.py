@@ -40,9 +40,18 @@ from xml.dom import minidom
 
 import graphviz
 
+from .checks import count
 from .engine import OPS, Op, Value, enable_grad, no_grad, topological_order
+from .errors import DOT_TIMEOUT
 from .files import atomic_write
-from .viz import DEFAULT_MAX_NODES, GraphvizNotFoundError
+from .viz import (
+    DEFAULT_MAX_NODES,
+    LAYOUT_LIMITS,
+    check_graph_size,
+    checked_label,
+    checked_rankdir,
+    pipe,
+)
 
 __all__ = [
     "LANGUAGES",
@@ -55,11 +64,6 @@ __all__ = [
 ]
 
 MINUS = "\u2212"
-_RANKDIRS = ("LR", "RL", "TB", "BT")
-# The same caps on Graphviz's work as viz.draw_dot (see there): network-simplex iterations,
-# and layout points (nodes plus one per rank a long edge skips) per allowed node.
-_LAYOUT_LIMITS = {"nslimit": "2", "nslimit1": "2"}
-_LAYOUT_POINTS_PER_NODE = 10
 # A sum with more terms than this is shown as its first terms, "…", and its last one.
 _MAX_TERMS_SHOWN = 8
 # Graphviz font size of the values' texts; on a narrow screen the picture keeps at least the
@@ -403,56 +407,13 @@ def narrate(
 # ---------------------------------------------------------------- the picture
 
 
-def _checked_max(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"max_nodes must be a positive int, got {value!r}")
-    return value
-
-
-def _too_large(found: str, limit: str) -> ValueError:
-    return ValueError(
-        f"the graph has {found}, more than {limit}; explain a smaller part of it (an "
-        "intermediate Value, one sample's loss, or one neuron with explain_neuron), or pass "
-        "a larger max_nodes= (Graphviz's layout becomes very slow on large graphs)"
-    )
-
-
-def _check_size(order: Sequence[Value], max_nodes: int) -> None:
-    """The size guard of :func:`~micrograd_like.viz.draw_dot`: drawn nodes (values + ops),
-    and the layout points that edges skipping ranks add."""
-    ops = sum(1 for node in order if node.parents)
-    drawn = len(order) + ops
-    if drawn > max_nodes:
-        raise _too_large(
-            f"{drawn} nodes ({len(order)} values and {ops} ops)", f"max_nodes={max_nodes}"
-        )
-    depth = {order[-1]: 0}
-    for node in reversed(order):
-        for parent in node.parents:
-            depth[parent] = max(depth.get(parent, 0), depth[node] + 2)
-    skipped = sum(depth[p] - depth[node] - 2 for node in order for p in node.parents)
-    if drawn + skipped > _LAYOUT_POINTS_PER_NODE * max_nodes:
-        raise _too_large(
-            f"{drawn} nodes but {drawn + skipped} layout points (edges from values reused far "
-            "along the graph add one point per rank they skip)",
-            f"{_LAYOUT_POINTS_PER_NODE} * max_nodes = {_LAYOUT_POINTS_PER_NODE * max_nodes}",
-        )
-
-
-def _record_text(text: str) -> str:
-    """Escape the characters that structure a Graphviz record label."""
-    for char in '\\{}|<>"':
-        text = text.replace(char, "\\" + char)
-    return text
-
-
 def _dot_graph(walk: _Walk, rankdir: str) -> graphviz.Digraph:
-    dot = graphviz.Digraph(graph_attr={"rankdir": rankdir, **_LAYOUT_LIMITS})
+    dot = graphviz.Digraph(graph_attr={"rankdir": rankdir, **LAYOUT_LIMITS})
     dot.attr("node", fontsize=str(_FONT_SIZE), fontname="Courier")
     for node in walk.order:
         nid = walk.ids[node]
         fields = [
-            _record_text(walk.names[node]),
+            checked_label(walk.names[node]),
             f"data {_fixed(node.data)}",
             f"grad {_fixed(walk.grads[node])}",
         ]
@@ -469,27 +430,10 @@ def _dot_graph(walk: _Walk, rankdir: str) -> graphviz.Digraph:
     return dot
 
 
-def _install_hint() -> str:
-    return (
-        "install Graphviz: `apt-get install graphviz` (Debian/Ubuntu), `brew install graphviz` "
-        "(macOS) or `conda install -c conda-forge graphviz`"
-    )
-
-
-def _layout(walk: _Walk, rankdir: str) -> str:
+def _layout(walk: _Walk, rankdir: str, timeout: float) -> str:
     """Graphviz's SVG of the graph, prepared for the page (see :func:`_prepare_svg`)."""
-    try:
-        svg = _dot_graph(walk, rankdir).pipe(format="svg", quiet=True)
-    except graphviz.ExecutableNotFound:
-        raise GraphvizNotFoundError(
-            f"Graphviz's `dot` program was not found on PATH, so the graph cannot be laid out; "
-            f"to draw it, {_install_hint()}"
-        ) from None
-    except graphviz.CalledProcessError as exc:
-        detail = (exc.stderr or b"").decode("utf-8", "replace").strip().splitlines()
-        raise RuntimeError(
-            f"Graphviz's `dot` failed to lay out the graph: {detail[-1] if detail else exc}"
-        ) from None
+    graph = _dot_graph(walk, rankdir)
+    svg = pipe(graph, "svg", "the backpropagation page's graph", timeout=timeout)
     return _prepare_svg(svg.decode("utf-8"), walk)
 
 
@@ -803,26 +747,32 @@ def explain(
     rankdir: str = "LR",
     title: str | None = None,
     names: Mapping[Value, str] | None = None,
+    timeout: float = DOT_TIMEOUT,
 ) -> Explanation:
     """Explain how ``root`` was computed and how backpropagation finds its gradients.
 
-    Lays the graph out once with Graphviz (GraphvizNotFoundError when ``dot`` is missing)
-    and computes the steps (see the module doc). ``lang`` is ``"en"`` or ``"es"``;
+    Lays the graph out once with Graphviz (GraphvizNotFoundError when ``dot`` is missing,
+    GraphvizError when it fails or runs past ``timeout`` seconds) and computes the steps
+    (see the module doc). ``lang`` is ``"en"`` or ``"es"``;
     ``rankdir`` one of LR, RL, TB, BT; ``title`` heads the page; ``names`` gives display
     names to some Values (e.g. ``{w: "w1"}``) without changing them. A graph with more than
     ``max_nodes`` drawn nodes (values + ops) is refused with a ValueError, as in
     :func:`~micrograd_like.viz.draw_dot`. The Values and their ``.grad`` are not changed.
     """
     lang = _checked_lang(lang)
-    if rankdir not in _RANKDIRS:
-        raise ValueError(f"rankdir must be one of {', '.join(_RANKDIRS)}, got {rankdir!r}")
-    max_nodes = _checked_max(max_nodes)
+    rankdir = checked_rankdir(rankdir)
+    max_nodes = count(max_nodes, "max_nodes")
     if type(root) is not Value:
         raise TypeError(f"explain expects a Value, got {type(root).__name__}")
-    _check_size(topological_order(root), max_nodes)
+    check_graph_size(
+        topological_order(root),
+        max_nodes,
+        "explain a smaller part of it (an intermediate Value, one sample's loss, or one "
+        "neuron with explain_neuron)",
+    )
     walk = _walk(root, lang, names)
     nodes = [NodeInfo(walk.ids[n], walk.names[n], n.op, n.data, walk.grads[n]) for n in walk.order]
-    svg = _layout(walk, rankdir)
+    svg = _layout(walk, rankdir, timeout)
     return Explanation(
         walk.steps, nodes, svg, lang, _WORDS[lang]["title"] if title is None else title
     )
@@ -884,6 +834,7 @@ def explain_neuron(
     lang: str = "en",
     max_nodes: int = DEFAULT_MAX_NODES,
     rankdir: str = "LR",
+    timeout: float = DOT_TIMEOUT,
 ) -> Explanation:
     """Explain one neuron of a model on input ``x``: its weighted sum and activation only.
 
@@ -906,4 +857,12 @@ def explain_neuron(
     names[out] = "o"
     activation = getattr(neuron, "activation", "") or "linear"
     title = _WORDS[lang]["neuron"].format(layer=layer, index=index, activation=activation)
-    return explain(out, lang=lang, max_nodes=max_nodes, rankdir=rankdir, title=title, names=names)
+    return explain(
+        out,
+        lang=lang,
+        max_nodes=max_nodes,
+        rankdir=rankdir,
+        title=title,
+        names=names,
+        timeout=timeout,
+    )

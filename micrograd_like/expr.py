@@ -134,6 +134,7 @@ class Expression:
             raise TypeError(f"expected {len(self.variables)} value(s), got {len(args)}")
         stack: list = []
         try:
+            args = tuple(a if isinstance(a, Value) else Value(a) for a in args)  # numbers too
             for instruction in self.program:
                 _run(instruction, stack, args)
         except (ArithmeticError, ValueError, TypeError) as exc:

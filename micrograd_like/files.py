@@ -1,15 +1,22 @@
-"""Writing files so that nothing a user saved is ever half-written."""
+"""Files: writing so that nothing a user saved is ever half-written, reading with a cap."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import secrets
+import stat
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
-__all__ = ["atomic_write"]
+from . import checks
+
+__all__ = ["DEFAULT_MAX_BYTES", "atomic_write", "check_writable_directory", "read_capped"]
+
+DEFAULT_MAX_BYTES = 64 * 2**20
+"""What :func:`read_capped` reads at most unless told otherwise: 64 MB."""
 
 
 def atomic_write(
@@ -20,15 +27,25 @@ def atomic_write(
     The content goes to a temporary file in the same directory, which is flushed, fsynced
     and renamed over ``path`` (``os.replace``); if ``write`` fails, the temporary file is
     removed and ``path`` is left as it was. ``binary`` opens the file in bytes mode, else
-    it is UTF-8 text. Missing parent directories are created.
+    it is UTF-8 text. Missing parent directories are created. A symbolic link is written
+    through: its target is replaced and the link kept. A file that is replaced keeps its
+    permission bits; a new one gets the usual ones (0o666 minus the umask).
     """
-    target = Path(path)
+    target = Path(os.path.realpath(path))  # through symbolic links, to the file itself
     target.parent.mkdir(parents=True, exist_ok=True)
-    # open(..., "x") creates the file with the usual permissions (0o666 minus the umask)
-    temp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
-    mode = {"mode": "xb"} if binary else {"mode": "x", "encoding": "utf-8", "newline": ""}
     try:
-        with open(temp, **mode) as file:
+        mode: int | None = stat.S_IMODE(os.stat(target).st_mode)
+    except FileNotFoundError:
+        mode = None
+    temp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+    # a replaced file's bits are set before anything is written; 0o600 until then
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    fd = os.open(temp, flags, 0o600 if mode is not None else 0o666)
+    try:
+        if mode is not None:
+            _set_mode(fd, temp, mode)
+        opened = open(fd, "wb") if binary else open(fd, "w", encoding="utf-8", newline="")
+        with opened as file:
             write(file)
             file.flush()
             os.fsync(file.fileno())
@@ -38,7 +55,14 @@ def atomic_write(
             os.unlink(temp)
         raise
     _fsync_directory(target.parent)
-    return target
+    return Path(path)
+
+
+def _set_mode(fd: int, path: Path, mode: int) -> None:
+    if hasattr(os, "fchmod"):
+        os.fchmod(fd, mode)
+    else:  # Windows
+        os.chmod(path, mode)
 
 
 def _fsync_directory(directory: Path) -> None:
@@ -52,3 +76,50 @@ def _fsync_directory(directory: Path) -> None:
             os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def read_capped(path: str | os.PathLike, *, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """The bytes of the regular file at ``path``, at most ``max_bytes`` of them.
+
+    Anything else is refused with a ValueError before it is read: a directory, a FIFO
+    (which could wait forever for a writer), a device such as /dev/zero (which never ends),
+    or a file larger than ``max_bytes`` (one that grows while it is read too).
+    """
+    max_bytes = checks.count(max_bytes, "max_bytes")
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags | getattr(os, "O_NOCTTY", 0))  # no wait for a FIFO's writer
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError(f"{os.fspath(path)} is not a regular file ({_kind(info.st_mode)})")
+        if info.st_size > max_bytes:
+            raise ValueError(_too_large(path, f"it holds {info.st_size} bytes", max_bytes))
+    except BaseException:
+        os.close(fd)
+        raise
+    with open(fd, "rb") as file:
+        data = file.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise ValueError(_too_large(path, "it grew while being read", max_bytes))
+    return data
+
+
+def _kind(mode: int) -> str:
+    kinds = [(stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket")]
+    kinds += [(stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device")]
+    return next((name for test, name in kinds if test(mode)), "not a file")
+
+
+def _too_large(path: str | os.PathLike, why: str, max_bytes: int) -> str:
+    return (
+        f"{os.fspath(path)} is larger than max_bytes={max_bytes} ({why}); pass a larger "
+        "max_bytes to read it"
+    )
+
+
+def check_writable_directory(directory: str | os.PathLike) -> None:
+    """Create ``directory`` if needed and make sure a file can be created in it (an
+    anonymous temporary file, removed at once); OSError otherwise."""
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryFile(dir=os.fspath(directory)):
+        pass

@@ -1,12 +1,25 @@
 """Check gradients against finite differences, and find the op whose derivative is wrong.
 
-The numeric derivative is the central difference
+The numeric derivative is the central difference with a step relative to each input
 
-    df/dx_i ~ (f(x + eps e_i) - f(x - eps e_i)) / (2 eps)
+    df/dx_i ~ (f(x + h_i e_i) - f(x - h_i e_i)) / (2 h_i),    h_i = eps * max(1, |x_i|)
 
-and an analytic value ``a`` passes against a numeric value ``n`` when
-``|a - n| <= atol + rtol * |n|`` (PyTorch's criterion and defaults: eps 1e-6, atol 1e-5,
-rtol 1e-3, meant for double precision, which Python floats are).
+(divided by the step as the floats actually took it), and an analytic value ``a`` passes
+against a numeric value ``n`` when ``|a - n| <= atol + rtol * |n|`` (PyTorch's criterion and
+defaults: eps 1e-6, atol 1e-5, rtol 1e-3, meant for double precision, which Python floats are).
+
+Float resolution. Each evaluation of f is off by rounding, at most about
+``E = u * sum_v |v * df/dv|`` over the graph's values v (u = 2^-53, each op's result rounded
+once and carried to the output by its gradient), so the difference quotient is uncertain by
+``U = 2 E / h_i`` (two evaluations each off by E, over a step of 2 h_i, and a safety factor
+of 2). When ``a`` and ``n``
+disagree by no more than the tolerance plus U, the finite difference cannot tell: the entry
+is ``inconclusive`` (x + 1e25 at x = 0, where a step of 1e-6 is below the resolution of
+1e25), not a failure, and no op is blamed for it. So is an entry whose step is too coarse
+for the function: the central difference is the mean of f' over x - h_i .. x + h_i, which is
+f'(x) only while f' is about linear there, so when (f'(x - h_i) + f'(x + h_i)) / 2 (by
+backpropagation) itself misses f'(x) (sin at x = 1e16, where the step spans many periods)
+the entry is inconclusive. Move to a smaller scale, or change eps, to check it.
 
 When a check fails, every node of the graph is examined on its own: the op's local partials
 ``op.local_partials(parents, out)`` are compared with central differences of ``op.forward``
@@ -24,14 +37,17 @@ check. Move the point off the kink to check that entry.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from .checks import finite_number
 from .engine import Op, Value, grad, no_grad, topological_order
+from .engine.graph import reverse_sweep
 
 __all__ = [
     "GradcheckError",
@@ -47,6 +63,11 @@ __all__ = [
 
 # evaluate(i, shift) -> the output with input i moved by shift (every other input as given)
 Evaluate = Callable[[int, float], "Value | float"]
+# slope(i, shift) -> the analytic d(output)/d(input i) with input i moved by shift
+Slope = Callable[[int, float], float]
+
+_UNIT_ROUNDOFF = 2.0**-53
+_SKIPPED = ("kink", "inconclusive")  # statuses of entries that were not decided
 
 
 class GradcheckError(RuntimeError):
@@ -59,7 +80,8 @@ class GradcheckError(RuntimeError):
 
 @dataclass(frozen=True)
 class GradcheckRow:
-    """One compared derivative: ``status`` is "ok", "FAIL" or "kink" (see the module doc);
+    """One compared derivative: ``status`` is "ok", "FAIL", "kink" or "inconclusive" (see
+    the module doc);
     ``rel_error`` is |a - n| / max(|a|, |n|, atol), so a derivative that is zero up to
     rounding does not show a huge relative error."""
 
@@ -115,8 +137,13 @@ class GradcheckReport:
     @property
     def worst(self) -> GradcheckRow | None:
         """The checked row (status ok or FAIL) with the largest relative error."""
-        checked = [row for row in self.rows if row.status != "kink"]
+        checked = [row for row in self.rows if row.status not in _SKIPPED]
         return max(checked, key=lambda row: _nan_last(row.rel_error), default=None)
+
+    @property
+    def inconclusive(self) -> int:
+        """How many entries float resolution left undecided."""
+        return sum(row.status == "inconclusive" for row in self.rows)
 
     @property
     def max_rel_error(self) -> float:
@@ -136,16 +163,27 @@ class GradcheckReport:
         kinks = sum(row.status == "kink" for row in self.rows)
         if kinks:
             lines.append(
-                f"{kinks} entr{'y' if kinks == 1 else 'ies'} not checked: the finite-difference "
+                f"{_entries(kinks)} not checked: the finite-difference "
                 "interval crosses a kink (e.g. relu at 0), where the engine uses derivative 0"
+            )
+        unresolved = self.inconclusive
+        if unresolved:
+            lines.append(
+                f"{_entries(unresolved)} inconclusive: at these magnitudes float rounding "
+                "swamps the finite difference, or the step spans changes of the derivative "
+                "(check at a smaller scale, or with another eps)"
             )
         lines.extend(str(finding) for finding in self.faulty_ops)
         if not self.ok and not self.faulty_ops:
             lines.append(
-                "every op's local derivative agrees with finite differences: check that the "
+                "no op's local derivative is refuted by finite differences: check that the "
                 "function builds its result from Values only (no .data or float() inside)"
             )
         return "\n".join(lines)
+
+
+def _entries(count: int) -> str:
+    return f"{count} entr{'y' if count == 1 else 'ies'}"
 
 
 def _nan_last(x: float) -> float:
@@ -161,7 +199,7 @@ def _table(rows: Sequence[GradcheckRow], entry: str) -> list[str]:
             f"{row.numeric:.10g}",
             f"{row.abs_error:.3g}",
             f"{row.rel_error:.3g}",
-            {"ok": "yes", "FAIL": "NO", "kink": "kink"}[row.status],
+            {"ok": "yes", "FAIL": "NO", "kink": "kink", "inconclusive": "?"}[row.status],
         )
         for row in rows
     ]
@@ -216,12 +254,41 @@ def _names(names: Sequence[str] | None, n: int) -> list[str]:
 # ---------------------------------------------------------------- finite differences
 
 
-def _central_differences(evaluate: Evaluate, n: int, eps: float) -> list[float]:
-    """(f(x + eps e_i) - f(x - eps e_i)) / (2 eps) for i < n, without recording graphs."""
+def _steps(xs: Sequence[float], eps: float) -> list[float]:
+    """The finite-difference step of each input: h_i = eps * max(1, |x_i|)."""
+    return [eps * max(1.0, abs(x)) for x in xs]
+
+
+def _central_differences(
+    evaluate: Evaluate, xs: Sequence[float], steps: Sequence[float]
+) -> list[float]:
+    """(f(x + h_i e_i) - f(x - h_i e_i)) / ((x_i + h_i) - (x_i - h_i)) for each input, the
+    step as the floats took it, without recording graphs."""
     with no_grad():
         return [
-            (_scalar(evaluate(i, eps)) - _scalar(evaluate(i, -eps))) / (2 * eps) for i in range(n)
+            (_scalar(evaluate(i, h)) - _scalar(evaluate(i, -h))) / ((x + h) - (x - h))
+            for i, (x, h) in enumerate(zip(xs, steps))
         ]
+
+
+def _rounding_error(out: object) -> float:
+    """u * sum_v |v * d(out)/dv| over the graph of ``out``: about how far rounding may have
+    moved it (0 for a plain number)."""
+    if type(out) is not Value:
+        return 0.0
+    order = topological_order(out)
+    grads = reverse_sweep(order, 1.0)
+    return _UNIT_ROUNDOFF * math.fsum(abs(node.data * grads[node]) for node in order)
+
+
+def _uncertainty(error: float, x: float, h: float) -> float:
+    """How far rounding (``error`` on each evaluation) may move the difference quotient over
+    x - h .. x + h: U = 4 E / (2 h), a factor 2 for safety."""
+    return 4 * error / ((x + h) - (x - h))
+
+
+def _uncertainties(error: float, xs: Sequence[float], steps: Sequence[float]) -> list[float]:
+    return [_uncertainty(error, x, h) for x, h in zip(xs, steps)]
 
 
 def _shifted(f: Callable[..., Value], inputs: list[float]) -> Evaluate:
@@ -238,13 +305,14 @@ def _shifted(f: Callable[..., Value], inputs: list[float]) -> Evaluate:
 def numerical_grad(
     f: Callable[..., Value], inputs: Sequence[float], eps: float = 1e-6
 ) -> list[float]:
-    """Central differences (f(x + eps e_i) - f(x - eps e_i)) / (2 eps) for every input.
+    """Central differences (f(x + h e_i) - f(x - h e_i)) / (2 h) for every input, with the
+    step h = eps * max(1, |x_i|) relative to the input.
 
     ``f`` takes one Value per input and returns a Value; ``inputs`` are numbers.
     """
     xs = _checked_inputs(inputs)
     _checked_tolerances(eps, 0.0, 0.0)
-    return _central_differences(_shifted(f, xs), len(xs), eps)
+    return _central_differences(_shifted(f, xs), xs, _steps(xs, eps))
 
 
 # ---------------------------------------------------------------- comparing
@@ -298,23 +366,45 @@ def _compare_all(
     analytic: Sequence[float],
     numeric: Sequence[float],
     names: Sequence[str],
-    eps: float,
+    steps: Sequence[float],
+    uncertainties: Sequence[float],
     atol: float,
     rtol: float,
     kink_input: Callable[[int], int] = lambda k: k,
+    slope: Slope | None = None,
 ) -> list[GradcheckRow]:
-    """Rows for each (analytic, numeric) pair; a mismatch explained by a kink crossed when
-    moving input ``kink_input(k)`` is a "kink" row."""
+    """Rows for each (analytic, numeric) pair. A mismatch is a "kink" row when moving input
+    ``kink_input(k)`` by its step crosses a kink, "inconclusive" when it is within the
+    rounding uncertainty ``uncertainties[k]`` of the numeric value or when the step is too
+    coarse (``slope`` given: see the module doc), else "FAIL"."""
     rows = []
     for k, (a, n) in enumerate(zip(analytic, numeric)):
+        i = kink_input(k)
         if _compare(a, n, atol, rtol):
             status = "ok"
-        elif _crosses_kink(evaluate, kink_input(k), eps):
+        elif _crosses_kink(evaluate, i, steps[i]):
             status = "kink"
+        elif not math.isfinite(n) or _compare(a, n, atol + uncertainties[k], rtol):
+            status = "inconclusive"
+        elif slope is not None and _too_coarse(a, partial(slope, i), steps[i], atol, rtol):
+            status = "inconclusive"
         else:
             status = "FAIL"
         rows.append(_row(names[k], a, n, atol, status))
     return rows
+
+
+def _too_coarse(
+    analytic: float, slope: Callable[[float], float], h: float, atol: float, rtol: float
+) -> bool:
+    """Whether the derivative is far from linear over the step: the mean of the analytic
+    slopes at the two ends of the interval misses the slope at its middle (or they cannot
+    be computed there)."""
+    try:
+        ends = (slope(h) + slope(-h)) / 2
+    except (ArithmeticError, ValueError, TypeError):
+        return True
+    return not _compare(ends, analytic, atol, rtol)
 
 
 # ---------------------------------------------------------------- finding the faulty op
@@ -342,10 +432,28 @@ def _op_finding(op: Op, inputs: list[float], order: int, eps: float, atol: float
     jacobian = _first_order if order == 1 else _second_order
     try:
         analytic, function = jacobian(op, inputs)
+        base = function(*inputs)
     except (ArithmeticError, ValueError, TypeError):
         return None  # undefined here (domain edge): nothing to compare
-    for j, x in enumerate(inputs):
-        h = eps * max(1.0, abs(x))
+    # the rounding error of each output of ``function``, as in the module doc (with one
+    # rounding per input, for ops such as linear that sum many terms)
+    errors = [
+        _UNIT_ROUNDOFF
+        * len(inputs)
+        * math.fsum([abs(y), *(abs(x * d) for x, d in zip(inputs, row))])
+        for y, row in zip(base, analytic)
+    ]
+
+    def partial_at(j: int, x: float) -> Callable[[float], float]:
+        """shift -> the op's partial j with input j at x + shift."""
+
+        def at(shift: float) -> float:
+            moved = [*inputs[:j], x + shift, *inputs[j + 1 :]]
+            return float(op.local_partials(moved, op.forward(*moved))[j])
+
+        return at
+
+    for j, (x, h) in enumerate(zip(inputs, _steps(inputs, eps))):
         if any(abs(x - kink) <= h for kink in op.kinks):
             continue
         try:
@@ -354,10 +462,13 @@ def _op_finding(op: Op, inputs: list[float], order: int, eps: float, atol: float
         except (ArithmeticError, ValueError, TypeError):
             continue
         for k, row in enumerate(analytic):
-            numeric = (plus[k] - minus[k]) / (2 * h)
-            if not _compare(row[j], numeric, atol, rtol):
-                partial = None if order == 1 else k
-                return OpFinding(op.name, tuple(inputs), j, row[j], numeric, partial)
+            numeric = (plus[k] - minus[k]) / ((x + h) - (x - h))
+            if _compare(row[j], numeric, atol + _uncertainty(errors[k], x, h), rtol):
+                continue
+            if order == 1 and _too_coarse(row[j], partial_at(j, x), h, atol, rtol):
+                continue  # the step is too coarse for the op here: no evidence against it
+            partial = None if order == 1 else k
+            return OpFinding(op.name, tuple(inputs), j, row[j], numeric, partial)
     return None
 
 
@@ -407,9 +518,20 @@ def compare_gradients(
     out = f(*leaves)
     _scalar(out)
     analytic = [g.data for g in grad(out, leaves)] if type(out) is Value else [0.0] * len(xs)
-    evaluate = _shifted(f, xs)
-    numeric = _central_differences(evaluate, len(xs), eps)
-    rows = _compare_all(evaluate, analytic, numeric, labels, eps, atol, rtol)
+    evaluate, steps = _shifted(f, xs), _steps(xs, eps)
+    numeric = _central_differences(evaluate, xs, steps)
+    uncertainties = _uncertainties(_rounding_error(out), xs, steps)
+    rows = _compare_all(
+        evaluate,
+        analytic,
+        numeric,
+        labels,
+        steps,
+        uncertainties,
+        atol,
+        rtol,
+        slope=lambda i, shift: _first_derivatives(f, xs, i, shift)[i],
+    )
     report = GradcheckReport(tuple(rows))
     if report.ok:
         return report
@@ -458,15 +580,20 @@ def gradgradcheck(
         firsts = grad(out, leaves, create_graph=True)
         analytic = [g.data for first in firsts for g in grad(first, leaves)]
     else:
-        analytic = [0.0] * (n * n)
+        firsts, analytic = [], [0.0] * (n * n)
+    steps = _steps(xs, eps)
     numeric = [0.0] * (n * n)
-    for j in range(n):
-        plus, minus = _first_derivatives(f, xs, j, eps), _first_derivatives(f, xs, j, -eps)
+    for j, (x, h) in enumerate(zip(xs, steps)):
+        plus, minus = _first_derivatives(f, xs, j, h), _first_derivatives(f, xs, j, -h)
         for i in range(n):
-            numeric[i * n + j] = (plus[i] - minus[i]) / (2 * eps)
+            numeric[i * n + j] = (plus[i] - minus[i]) / ((x + h) - (x - h))
+    errors = [_rounding_error(first) for first in firsts] or [0.0] * n
+    uncertainties = [u for error in errors for u in _uncertainties(error, xs, steps)]
     names = [f"d2/dx{i}dx{j}" for i in range(n) for j in range(n)]
     evaluate = _shifted(f, xs)
-    rows = _compare_all(evaluate, analytic, numeric, names, eps, atol, rtol, lambda k: k % n)
+    rows = _compare_all(
+        evaluate, analytic, numeric, names, steps, uncertainties, atol, rtol, lambda k: k % n
+    )
     report = GradcheckReport(tuple(rows), title="second-derivative check", entry="derivative")
     if not report.ok:
         findings = _faulty_ops(out, 2, eps, atol, rtol)
@@ -510,9 +637,15 @@ def check_model(
         raise TypeError(f"loss_fn(model) must return a Value, got {type(loss).__name__}")
     analytic = [g.data for g in grad(loss, params)]
     evaluate = _moving_parameters(model, loss_fn, params)
-    numeric = _central_differences(evaluate, len(params), eps)
+    xs = [p.data for p in params]
+    steps = _steps(xs, eps)
+    numeric = _central_differences(evaluate, xs, steps)
+    uncertainties = _uncertainties(_rounding_error(loss), xs, steps)
     names = [named[i][0] for i in chosen]
-    rows = _compare_all(evaluate, analytic, numeric, names, eps, atol, rtol)
+    slope = _moving_slopes(model, loss_fn, params)
+    rows = _compare_all(
+        evaluate, analytic, numeric, names, steps, uncertainties, atol, rtol, slope=slope
+    )
     report = GradcheckReport(tuple(rows), (), "model gradient check", "parameter", len(named))
     if report.ok:
         return report
@@ -542,16 +675,33 @@ def _subset(total: int, max_params: int | None, seed: int) -> list[int]:
     return sorted(random.Random(seed).sample(range(total), max_params))
 
 
+def _moving_slopes(model, loss_fn: Callable, params: list[Value]) -> Slope:
+    """slope(i, shift) = d loss_fn(model)/d params[i] with params[i].data moved by shift."""
+
+    def slope(i: int, shift: float) -> float:
+        with _moved(params[i], shift):
+            loss = loss_fn(model)
+            return grad(loss, [params[i]])[0].data if type(loss) is Value else 0.0
+
+    return slope
+
+
 def _moving_parameters(model, loss_fn: Callable, params: list[Value]) -> Evaluate:
     """evaluate(i, shift) = loss_fn(model) with params[i].data moved by shift (restored)."""
 
     def evaluate(i: int, shift: float) -> Value | float:
-        p = params[i]
-        original = p.data
-        p.data = original + shift
-        try:
+        with _moved(params[i], shift):
             return loss_fn(model)
-        finally:
-            p.data = original
 
     return evaluate
+
+
+@contextlib.contextmanager
+def _moved(p: Value, shift: float) -> Iterator[None]:
+    """``p.data`` moved by ``shift`` inside the block, and restored after it."""
+    original = p.data
+    p.data = original + shift
+    try:
+        yield
+    finally:
+        p.data = original

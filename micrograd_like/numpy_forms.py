@@ -45,6 +45,14 @@ def _logsumexp(*z: np.ndarray) -> np.ndarray:
     return m + np.log(sum(np.exp(zi - m) for zi in z))
 
 
+def _softmax(*z: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The partials of logsumexp, as the engine's rule computes them (shifted by max(z))."""
+    m = np.maximum.reduce(np.broadcast_arrays(*z))
+    shifted = [np.exp(zi - m) for zi in z]
+    total = sum(shifted)
+    return tuple(e / total for e in shifted)
+
+
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * x))
 
@@ -63,9 +71,7 @@ _FORMS: dict[str, NumpyForm] = {
     "cos": NumpyForm(np.cos, lambda x, out: (-np.sin(x),)),
     # the engine's linear is arithmetic only (products and a sum), so arrays in, array out
     "linear": NumpyForm(cast("Callable[..., np.ndarray]", linear)),
-    "logsumexp": NumpyForm(
-        _logsumexp, lambda *args: tuple(np.exp(z - args[-1]) for z in args[:-1])
-    ),
+    "logsumexp": NumpyForm(_logsumexp, lambda *args: _softmax(*args[:-1])),
 }
 
 

@@ -13,6 +13,13 @@ With g = dL/dp of each parameter p, one ``step()`` of
   b = mu * b + g; g = g + mu * b (nesterov) or g = b; finally p -= lr * g;
 - Adam (t = 1, 2, ...): g += weight_decay * p (L2, not AdamW); m = b1 m + (1 - b1) g;
   v = b2 v + (1 - b2) g²; p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).
+  It keeps r = sqrt(v), updated as r = hypot(sqrt(b2) r, sqrt(1 - b2) g), which scales
+  before squaring: a gradient above 1e154, whose square overflows, leaves r finite.
+
+A step is all or nothing: the new parameters and the new optimizer state are computed in
+arrays first and written only when all are finite; otherwise :class:`StepOverflowError`
+and nothing changes (``fit`` then stops training with a warning, keeping the last finite
+weights).
 
 A schedule is a callable ``schedule(epoch) -> lr`` (epochs from 0). Use it with
 ``callbacks.LearningRateScheduler(schedule)`` in ``fit``, or PyTorch style with
@@ -26,6 +33,7 @@ import numbers
 import operator
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -42,6 +50,7 @@ __all__ = [
     "Optimizer",
     "SGD",
     "StepDecay",
+    "StepOverflowError",
     "all_finite",
     "get_optimizer",
 ]
@@ -52,12 +61,19 @@ __all__ = [
 _data, _grad = operator.attrgetter("data"), operator.attrgetter("grad")
 
 
+class StepOverflowError(OverflowError):
+    """A step would have made a parameter or the optimizer's state inf or nan (too large a
+    learning rate or gradient); no parameter and no state was changed."""
+
+
 class Optimizer:
     """Updates a list of parameters (Values) from their ``.grad``.
 
     ``params=None`` leaves the optimizer unbound until ``bind(params)`` (which
-    ``model.compile`` calls). Subclasses implement ``_update(data, grads)`` on numpy arrays
-    and ``_reset_state()``.
+    ``model.compile`` calls). Subclasses implement ``_reset_state()`` and
+    ``_update(data, grads)`` on numpy arrays, which returns the new parameter values, or
+    ``(values, state)`` where ``state`` maps attribute names to their new values (the
+    optimizer's state after the step); it must not change anything itself.
     """
 
     def __init__(self, params: Iterable[Value] | None = None, lr: float = 0.01) -> None:
@@ -111,44 +127,71 @@ class Optimizer:
             p.grad = 0.0
 
     def step(self) -> None:
-        """One update of every parameter from its ``.grad``; refuses non-finite gradients
-        (ValueError, nothing changed)."""
+        """One update of every parameter from its ``.grad``, all or nothing: a non-finite
+        gradient is a ValueError, a step that would make a parameter or the optimizer's
+        state non-finite a :class:`StepOverflowError`; either way nothing is changed."""
         params = self._bound_params("step")
         data = np.fromiter(map(_data, params), float, len(params))
         grads = np.fromiter(map(_grad, params), float, len(params))
-        for p, new in zip(params, self._checked_update(data, grads, "step").tolist()):
-            p.data = new
+        for p, value in zip(params, self._checked_update(data, grads, "step").tolist()):
+            p.data = value
 
     def update(self, data: np.ndarray, grads: np.ndarray) -> np.ndarray:
         """``step()`` on arrays: the parameters' new values from their values ``data`` and
         gradients ``grads`` (vectors in ``params`` order), advancing the optimizer's state
         (momentum, moments) as ``step()`` does; no Value is read or written. ``fit`` and
-        ``train_on_batch`` keep the parameters in arrays and update them this way; the
-        result may be ``data`` itself, updated in place. Refuses non-finite gradients
-        (ValueError, nothing changed)."""
-        return self._checked_update(data, grads, "update")
+        ``train_on_batch`` keep the parameters in arrays and update them this way. All or
+        nothing, as ``step()``: ValueError or :class:`StepOverflowError` (their messages say
+        ``step()``, the step it takes), nothing changed."""
+        return self._checked_update(data, grads, "step")
 
     def _checked_update(self, data: np.ndarray, grads: np.ndarray, action: str) -> np.ndarray:
+        """The new values of ``data``, and the optimizer's state committed, or an error and
+        nothing changed (see ``step``). Finiteness is checked with one sum per array, and
+        element by element only to say which one failed."""
+        name = type(self).__name__
         n = len(self._bound_params(action))
         if data.shape != (n,) or grads.shape != (n,):
             raise ValueError(
-                f"{type(self).__name__}.{action}(): expected data and grads of shape ({n},), "
-                f"got {data.shape} and {grads.shape}"
+                f"{name}.{action}(): expected data and grads of shape ({n},), got "
+                f"{data.shape} and {grads.shape}"
             )
         if not all_finite(grads):
             bad = np.flatnonzero(~np.isfinite(grads))
             raise ValueError(
-                f"{type(self).__name__}.{action}(): the gradient of parameter {bad[0]} is "
+                f"{name}.{action}(): the gradient of parameter {bad[0]} is "
                 f"{grads[bad[0]]}; no parameter was changed"
             )
-        return self._update(data, grads)
+        with np.errstate(all="ignore"):  # overflows are refused below, not warned about
+            result = self._update(data, grads)
+        new, state = result if isinstance(result, tuple) else (result, {})
+        new = np.asarray(new, dtype=float)
+        if not all_finite(new):
+            i = np.flatnonzero(~np.isfinite(new))[0]
+            raise StepOverflowError(
+                f"{name}.{action}(): the update would make parameter {i} {float(new[i])} (from "
+                f"{float(data[i])!r} with gradient {float(grads[i])!r} and lr {self.lr!r}); "
+                "no parameter or state was changed"
+            )
+        for attribute, value in state.items():
+            if not all_finite(np.asarray(value, dtype=float)):
+                raise StepOverflowError(
+                    f"{name}.{action}(): the update would make the optimizer's state "
+                    f"{attribute} non-finite (lr {self.lr!r}, largest |gradient| "
+                    f"{float(np.abs(grads).max())!r}); no parameter or state was changed"
+                )
+        for attribute, value in state.items():
+            setattr(self, attribute, value)
+        return new
 
     def _reset_state(self) -> None:
         """Forget the per-parameter state (called by ``bind``)."""
 
-    def _update(self, data: np.ndarray, grads: np.ndarray) -> np.ndarray:
-        """The new parameter values from the current ones and their gradients (``data`` is
-        the caller's to overwrite: the result may be ``data`` itself, updated in place)."""
+    def _update(
+        self, data: np.ndarray, grads: np.ndarray
+    ) -> np.ndarray | tuple[np.ndarray, dict[str, Any]]:
+        """The new parameter values (and optimizer state) from the current values and their
+        gradients, computed without changing anything."""
         raise NotImplementedError(f"{type(self).__name__} must implement _update")
 
 
@@ -182,14 +225,13 @@ class SGD(Optimizer):
     def _reset_state(self) -> None:
         self._buffer: np.ndarray | None = None
 
-    def _update(self, data: np.ndarray, grads: np.ndarray) -> np.ndarray:
+    def _update(self, data: np.ndarray, grads: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
         g = grads + self.weight_decay * data if self.weight_decay else grads
-        if self.momentum:
-            b = g.copy() if self._buffer is None else self.momentum * self._buffer + g
-            self._buffer = b
-            g = g + self.momentum * b if self.nesterov else b
-        data -= self.lr * g
-        return data
+        if not self.momentum:
+            return data - self.lr * g, {}
+        b = g.copy() if self._buffer is None else self.momentum * self._buffer + g
+        g = g + self.momentum * b if self.nesterov else b
+        return data - self.lr * g, {"_buffer": b}
 
 
 class Adam(Optimizer):
@@ -223,17 +265,17 @@ class Adam(Optimizer):
     def _reset_state(self) -> None:
         self._t = 0
         self._m = np.zeros(len(self.params))
-        self._v = np.zeros(len(self.params))
+        self._r = np.zeros(len(self.params))  # sqrt(v), see the module docstring
 
-    def _update(self, data: np.ndarray, grads: np.ndarray) -> np.ndarray:
+    def _update(self, data: np.ndarray, grads: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
         beta1, beta2 = self.betas
-        self._t += 1
+        t = self._t + 1
         g = grads + self.weight_decay * data if self.weight_decay else grads
-        self._m = beta1 * self._m + (1 - beta1) * g
-        self._v = beta2 * self._v + (1 - beta2) * g * g
-        step_size = self.lr / (1 - beta1**self._t)
-        denominator = np.sqrt(self._v) / math.sqrt(1 - beta2**self._t) + self.eps
-        return data - step_size * self._m / denominator
+        m = beta1 * self._m + (1 - beta1) * g
+        r = np.hypot(math.sqrt(beta2) * self._r, math.sqrt(1 - beta2) * g)
+        step_size = self.lr / (1 - beta1**t)
+        denominator = r / math.sqrt(1 - beta2**t) + self.eps
+        return data - step_size * m / denominator, {"_t": t, "_m": m, "_r": r}
 
 
 def all_finite(values: np.ndarray) -> bool:

@@ -32,8 +32,9 @@ optimizer state and the compile settings are not saved.
 
 Writing goes to a temporary file in the target's directory, flushed to disk, then renamed
 over the target (``os.replace``), so an interrupted save leaves the old file intact.
-Loading parses JSON only (never pickle, never code) and checks every field before it
-builds the model; anything unexpected is a ValueError that says what is wrong.
+Loading reads regular files of at most 64 MB (a keyword raises the cap), parses JSON only
+(never pickle, never code) and checks every field before it builds the model; anything
+unexpected is a ValueError that says what is wrong.
 """
 
 from __future__ import annotations
@@ -43,11 +44,10 @@ import math
 import os
 from collections.abc import Collection
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from . import checks
-from .files import atomic_write
+from .files import DEFAULT_MAX_BYTES, atomic_write, read_capped
 
 __all__ = [
     "FORMAT",
@@ -105,10 +105,14 @@ def write_model_file(path: str | os.PathLike, description: ModelDescription) -> 
 # ---------------------------------------------------------------- loading
 
 
-def read_model_file(path: str | os.PathLike, activations: Collection[str]) -> ModelDescription:
+def read_model_file(
+    path: str | os.PathLike, activations: Collection[str], *, max_bytes: int = DEFAULT_MAX_BYTES
+) -> ModelDescription:
     """The description in a file written by :func:`write_model_file`; ValueError if the
-    file is anything else. ``activations`` are the activation names a layer may have."""
-    raw = Path(path).read_bytes()
+    file is anything else. ``activations`` are the activation names a layer may have.
+    Anything that is not a regular file, or is larger than ``max_bytes`` (64 MB unless told
+    otherwise), is refused before it is read (:func:`~micrograd_like.files.read_capped`)."""
+    raw = read_capped(path, max_bytes=max_bytes)
     return from_document(_parse_json(raw), activations)
 
 

@@ -20,6 +20,11 @@ owns and passes to ``run``; ``backward`` returns the gradient as a vector of the
 shape. A layer's neurons whose weights and bias follow each other in that order (as
 ``Layer.parameters()`` lists them) read ``W`` and ``b`` as views of ``theta``, and write
 ``dW`` and ``db`` into views of the gradient, without gathering.
+
+Where the engine raises (an overflow, a result that is undefined), numpy would carry on
+with inf or nan, and a later op could hide it (tanh(inf) = 1). The replay therefore raises
+``FloatingPointError`` as soon as any value it computes, intermediate or final, is not
+finite; the caller then runs that batch sample by sample, which gives the engine's answer.
 """
 
 from __future__ import annotations
@@ -36,6 +41,11 @@ from .numpy_forms import NumpyForm, numpy_form
 __all__ = ["Tape", "TapeNotApplicable"]
 
 _LINEAR = OPS["linear"]
+
+
+def _not_finite_raises() -> np.errstate:
+    """Every value computed inside is finite, or FloatingPointError (see the module doc)."""
+    return np.errstate(over="raise", invalid="raise", divide="raise", under="ignore")
 
 
 class TapeNotApplicable(Exception):
@@ -200,6 +210,7 @@ class Tape:
         The recorded inputs are the columns of ``blocks`` in order: each block is an array
         of shape (batch, width), one row per sample (e.g. ``[X, targets]``). ``theta`` holds
         the parameters' values, in the order given to ``record``.
+        FloatingPointError if any value on the way is not finite.
         """
         batch = self._batch = len(blocks[0])
         if len(theta) != len(self._params):
@@ -211,7 +222,7 @@ class Tape:
         for j, slot in self._read_inputs:
             values[slot] = self._column(j)
         self._saved, self._matrices = {}, {}
-        with np.errstate(all="ignore"):
+        with _not_finite_raises():
             for step in self._program:
                 if type(step) is _Node:
                     values[step.slot] = step.form.forward(*[values[p] for p in step.parents])
@@ -226,7 +237,8 @@ class Tape:
         """Gradient of ``sum_r sum_i weights[r][i] * result_r[i]`` for every parameter.
 
         ``weights[r]`` is None for a result that does not enter the objective. Returns the
-        gradient vector (in ``params`` order) without touching any ``.grad``.
+        gradient vector (in ``params`` order) without touching any ``.grad``;
+        FloatingPointError if any gradient on the way is not finite.
         """
         if self._values is None:
             raise RuntimeError("Tape.backward needs a run() first")
@@ -236,7 +248,7 @@ class Tape:
             if w is not None:
                 _accumulate(grads, slot, w)
         param_grad = np.zeros(len(self._params))
-        with np.errstate(all="ignore"):
+        with _not_finite_raises():
             for step in reversed(self._program):
                 if type(step) is _Node:
                     self._node_backward(step, values, grads)

@@ -23,21 +23,32 @@ from __future__ import annotations
 
 import math
 import os
+import signal
+import subprocess
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import graphviz
 
+from .checks import count, positive_number
 from .engine import Value, topological_order
-from .errors import GraphvizNotFoundError
+from .errors import DOT_TIMEOUT, GraphvizError, GraphvizNotFoundError
 from .files import atomic_write
 
 __all__ = [
     "DEFAULT_MAX_NODES",
+    "DOT_TIMEOUT",
+    "GraphvizError",
     "GraphvizNotFoundError",
     "draw_dot",
+    "LAYOUT_LIMITS",
+    "RANKDIRS",
+    "check_graph_size",
+    "checked_label",
+    "checked_rankdir",
     "draw_network",
     "output_format",
+    "pipe",
     "render",
     "to_dot",
 ]
@@ -46,10 +57,14 @@ DEFAULT_MAX_NODES = 500
 """Graphs with more drawn nodes (values + ops, or neurons) are refused: Graphviz's layout
 grows quickly with size and a picture of thousands of nodes cannot be read anyway."""
 
-_RANKDIRS = ("LR", "RL", "TB", "BT")
+_MAX_LABEL_BYTES = 16_000
+"""dot reads at most 16 KB in one quoted string: a Value's label, escaped, must leave room
+in its record for the data and grad fields."""
+
+RANKDIRS = ("LR", "RL", "TB", "BT")
 # Caps on Graphviz's network-simplex iterations (per node) for ranking and placement: small
 # graphs converge well before them (their pictures are unchanged); large ones cannot run away.
-_LAYOUT_LIMITS = {"nslimit": "2", "nslimit1": "2"}
+LAYOUT_LIMITS = {"nslimit": "2", "nslimit1": "2"}
 # dot lays out one extra point per rank an edge skips, so a value reused far along the graph
 # (x in x + x + ... + x) costs quadratically: 250 such additions (499 nodes) make 124,000
 # points and minutes of layout. Graphs needing more than this many points per max_nodes
@@ -73,15 +88,9 @@ _POSITIVE, _NEGATIVE, _BAD_WEIGHT = "#2563eb", "#dc2626", "#9ca3af"
 # ---------------------------------------------------------------- argument checks
 
 
-def _checked_max(value: object, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return value
-
-
-def _checked_rankdir(rankdir: object) -> str:
-    if rankdir not in _RANKDIRS:
-        raise ValueError(f"rankdir must be one of {', '.join(_RANKDIRS)}, got {rankdir!r}")
+def checked_rankdir(rankdir: object) -> str:
+    if rankdir not in RANKDIRS:
+        raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
     return rankdir  # type: ignore[return-value]
 
 
@@ -99,6 +108,25 @@ def _record_text(text: str) -> str:
     """Escape the characters that structure a Graphviz record label."""
     for char in '\\{}|<>"':
         text = text.replace(char, "\\" + char)
+    return text
+
+
+def checked_label(label: str) -> str:
+    """``label`` escaped for a record; a ValueError for what dot cannot read (a NUL, text
+    that is not valid Unicode, more than its 16 KB), which it would report as a raw error."""
+    shown = f"{label[:40]!r}{'...' if len(label) > 40 else ''}"
+    if "\x00" in label:
+        raise ValueError(f"the label {shown} holds a NUL character, which Graphviz cannot draw")
+    text = _record_text(label)
+    try:
+        size = len(text.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise ValueError(f"the label {shown} is not valid Unicode text") from None
+    if size > _MAX_LABEL_BYTES:
+        raise ValueError(
+            f"the label {shown} takes {size} bytes once escaped; Graphviz draws labels of at "
+            f"most {_MAX_LABEL_BYTES}"
+        )
     return text
 
 
@@ -141,7 +169,7 @@ def _value_attrs(node: Value, kind: str, is_root: bool, largest_grad: float | No
 def _value_label(node: Value, rankdir: str) -> str:
     fields = [f"data {_number(node.data)}", f"grad {_number(node.grad)}"]
     if node.label:
-        fields.insert(0, _record_text(node.label))
+        fields.insert(0, checked_label(node.label))
     row = " | ".join(fields)
     return "{ " + row + " }" if rankdir in ("LR", "RL") else row
 
@@ -157,6 +185,30 @@ def _skipped_ranks(order: Sequence[Value]) -> int:
             depth[parent] = max(depth.get(parent, 0), depth[node] + 2)
     # the edge parent -> op of node spans depth[parent] - depth[node] - 1 ranks
     return sum(depth[p] - depth[node] - 2 for node in order for p in node.parents)
+
+
+def check_graph_size(order: Sequence[Value], max_nodes: int, advice: str) -> None:
+    """Refuse (ValueError, ending with ``advice``) a graph of more than ``max_nodes`` drawn
+    nodes (values + ops), or whose long edges would make Graphviz's layout as costly as ten
+    times that many nodes (a value reused far along a long graph)."""
+    ops = sum(1 for node in order if node.parents)
+    drawn = len(order) + ops
+    if drawn > max_nodes:
+        raise _too_large(
+            f"{drawn} nodes ({len(order)} values and {ops} ops)",
+            f"max_nodes={max_nodes}",
+            "max_nodes",
+            advice,
+        )
+    points = drawn + _skipped_ranks(order)
+    if points > _LAYOUT_POINTS_PER_NODE * max_nodes:
+        raise _too_large(
+            f"{drawn} nodes but {points} layout points (edges from values reused far along "
+            "the graph add one point per rank they skip)",
+            f"{_LAYOUT_POINTS_PER_NODE} * max_nodes = {_LAYOUT_POINTS_PER_NODE * max_nodes}",
+            "max_nodes",
+            advice,
+        )
 
 
 def draw_dot(
@@ -179,32 +231,20 @@ def draw_dot(
     """
     if type(root) is not Value:
         raise TypeError(f"draw_dot expects a Value, got {type(root).__name__}")
-    rankdir = _checked_rankdir(rankdir)
-    max_nodes = _checked_max(max_nodes, "max_nodes")
+    rankdir = checked_rankdir(rankdir)
+    max_nodes = count(max_nodes, "max_nodes")
     order = topological_order(root)
-    ops = sum(1 for node in order if node.parents)
-    if len(order) + ops > max_nodes:
-        raise _too_large(
-            f"{len(order) + ops} nodes ({len(order)} values and {ops} ops)",
-            f"max_nodes={max_nodes}",
-            "max_nodes",
-            "draw a smaller part of it (draw_dot of an intermediate Value, one sample's loss, "
-            "or a smaller model)",
-        )
-    points = len(order) + ops + _skipped_ranks(order)
-    if points > _LAYOUT_POINTS_PER_NODE * max_nodes:
-        raise _too_large(
-            f"{len(order) + ops} nodes but {points} layout points (edges from values reused "
-            "far along the graph add one point per rank they skip)",
-            f"{_LAYOUT_POINTS_PER_NODE} * max_nodes = {_LAYOUT_POINTS_PER_NODE * max_nodes}",
-            "max_nodes",
-            "draw a smaller part of it (draw_dot of an intermediate Value)",
-        )
+    check_graph_size(
+        order,
+        max_nodes,
+        "draw a smaller part of it (draw_dot of an intermediate Value, one sample's loss, "
+        "or a smaller model)",
+    )
     param_set = set(params) if params is not None else set()
     finite_grads = [abs(n.grad) for n in order if math.isfinite(n.grad)]
     largest = max(finite_grads, default=0.0) if color_by_grad else None
     ids = {node: f"v{i}" for i, node in enumerate(order)}
-    dot = graphviz.Digraph(format=format, graph_attr={"rankdir": rankdir, **_LAYOUT_LIMITS})
+    dot = graphviz.Digraph(format=format, graph_attr={"rankdir": rankdir, **LAYOUT_LIMITS})
     dot.attr("node", fontsize="11")
     for node in order:
         attrs = _value_attrs(node, _kind(node, param_set), node is root, largest)
@@ -284,22 +324,22 @@ def draw_network(
     shows its activation and bias. Refuses more than ``max_nodes`` neurons (inputs included)
     or ``max_edges`` weights with a ValueError."""
     layers = _layers_of(model)
-    rankdir = _checked_rankdir(rankdir)
+    rankdir = checked_rankdir(rankdir)
     nin = len(layers[0][0].w)
     neurons = nin + sum(len(layer) for layer in layers)
-    if neurons > _checked_max(max_nodes, "max_nodes"):
+    if neurons > count(max_nodes, "max_nodes"):
         raise _too_large(
             f"{neurons} neurons", f"max_nodes={max_nodes}", "max_nodes", "draw a smaller model"
         )
     edges = sum(len(neuron.w) for layer in layers for neuron in layer)
-    if edges > _checked_max(max_edges, "max_edges"):
+    if edges > count(max_edges, "max_edges"):
         raise _too_large(
             f"{edges} weights", f"max_edges={max_edges}", "max_edges", "draw a smaller model"
         )
     weights = [w.data for layer in layers for neuron in layer for w in neuron.w]
     largest = max((abs(w) for w in weights if math.isfinite(w)), default=0.0)
     dot = graphviz.Digraph(
-        format=format, graph_attr={"rankdir": rankdir, "ranksep": "1.2", **_LAYOUT_LIMITS}
+        format=format, graph_attr={"rankdir": rankdir, "ranksep": "1.2", **LAYOUT_LIMITS}
     )
     dot.attr("node", shape="circle", fontsize="10", style="filled")
     _column(dot, [(f"x{i}", f"x{i + 1}", {"fillcolor": "#fef9c3"}) for i in range(nin)])
@@ -359,31 +399,106 @@ def output_format(path: str | os.PathLike[str]) -> str:
     return _PICTURE_FORMATS[suffix]
 
 
-def render(obj: object, path: str | os.PathLike[str]) -> Path:
+def render(obj: object, path: str | os.PathLike[str], *, timeout: float = DOT_TIMEOUT) -> Path:
     """Write ``obj`` (a Value, a network, or a graph from :func:`draw_dot`/:func:`draw_network`)
-    to ``path`` atomically; the extension picks the format (:func:`output_format`). When
-    Graphviz's ``dot`` is missing, writes the DOT text to ``path`` with a .dot suffix and
-    raises :class:`GraphvizNotFoundError` saying how to install Graphviz."""
+    to ``path`` atomically; the extension picks the format (:func:`output_format`).
+
+    Graphviz's ``dot`` draws the picture, and is stopped after ``timeout`` seconds. When it
+    is missing, the DOT text goes to ``path`` with a .dot suffix and
+    :class:`GraphvizNotFoundError` says how to install Graphviz; when it fails or runs out
+    of time, :class:`GraphvizError` says why, in one line. Either way ``path`` is untouched.
+    """
     file_format = output_format(path)
+    timeout = positive_number(timeout, "timeout")
     path = Path(path)
     graph = _as_graph(obj)
-    source = graph.source.encode("utf-8")
+    source = _source_bytes(graph)
     if file_format == "dot":
         _write_atomically(path, source)
         return path
     try:
-        picture = graph.pipe(format=file_format, quiet=True)
-    except graphviz.ExecutableNotFound:
+        picture = _run_dot(graph.engine, file_format, source, timeout, str(path))
+    except GraphvizNotFoundError:
         dot_path = path.with_suffix(".dot")
         _write_atomically(dot_path, source)
         raise GraphvizNotFoundError(
             f"Graphviz's `dot` program was not found on PATH, so {path} was not drawn; its DOT "
             f"text is in {dot_path}. To draw it, {_install_hint()}"
         ) from None
-    except graphviz.CalledProcessError as exc:
-        detail = (exc.stderr or b"").decode("utf-8", "replace").strip().splitlines()
-        raise RuntimeError(
-            f"Graphviz's `dot` failed to draw {path}: {detail[-1] if detail else exc}"
-        ) from None
     _write_atomically(path, picture)
     return path
+
+
+def pipe(
+    graph: graphviz.Digraph, file_format: str, what: str, *, timeout: float = DOT_TIMEOUT
+) -> bytes:
+    """The picture of ``graph`` in ``file_format`` (bytes), drawn by ``dot`` as
+    :func:`render` draws it (stopped after ``timeout`` seconds; :class:`GraphvizError` or
+    :class:`GraphvizNotFoundError` in one line naming ``what``)."""
+    timeout = positive_number(timeout, "timeout")
+    try:
+        return _run_dot(graph.engine, file_format, _source_bytes(graph), timeout, what)
+    except GraphvizNotFoundError:
+        raise GraphvizNotFoundError(
+            f"Graphviz's `dot` program was not found on PATH, so {what} cannot be drawn; to "
+            f"draw it, {_install_hint()}"
+        ) from None
+
+
+def _source_bytes(graph: graphviz.Digraph | graphviz.Graph | graphviz.Source) -> bytes:
+    """The graph's DOT text as UTF-8, refusing what dot cannot read."""
+    source = graph.source
+    if "\x00" in source:
+        raise ValueError("the graph's DOT text holds a NUL character, which Graphviz cannot draw")
+    try:
+        return source.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"the graph's DOT text is not valid Unicode ({exc.reason})") from None
+
+
+def _run_dot(engine: str, file_format: str, source: bytes, timeout: float, what: str) -> bytes:
+    """The picture ``dot`` draws from ``source``. It runs in a session of its own, so that
+    on a timeout or Ctrl-C it is killed with anything it started."""
+    command = ["dot", f"-K{engine}", f"-T{file_format}"]
+    try:
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=os.name == "posix",
+        )
+    except FileNotFoundError:
+        raise GraphvizNotFoundError("dot was not found") from None
+    with process:
+        try:
+            picture, errors = process.communicate(source, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill(process)
+            raise GraphvizError(
+                f"Graphviz's `dot` did not finish drawing {what} within {timeout:g} s and was "
+                "stopped; draw a smaller graph or pass a longer timeout"
+            ) from None
+        except BaseException:  # Ctrl-C: do not leave dot running
+            _kill(process)
+            raise
+    if process.returncode != 0:
+        lines = [line.strip() for line in errors.decode("utf-8", "replace").splitlines()]
+        detail = next((line for line in reversed(lines) if line), "no message")
+        raise GraphvizError(
+            f"Graphviz's `dot` failed to draw {what} (exit code {process.returncode}): "
+            f"{detail[:300]}"
+        )
+    return picture
+
+
+def _kill(process: subprocess.Popen) -> None:
+    """Kill ``process`` and its session (what it started), and reap it."""
+    try:
+        if os.name == "posix":
+            os.killpg(process.pid, signal.SIGKILL)
+        else:
+            process.kill()
+    except ProcessLookupError:
+        pass
+    process.communicate()

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import math
 import os
+import string
+import tempfile
 import warnings
+from pathlib import Path
 
+from .. import checks
+from ..files import check_writable_directory
 from .base import Callback, Logs
 
 __all__ = ["EarlyStopping", "ModelCheckpoint", "TerminateOnNaN", "improvement_mode"]
@@ -23,12 +28,16 @@ class _Monitor:
     better by more than ``min_delta``."""
 
     def __init__(self, owner: str, monitor: str, mode: str, min_delta: float = 0.0) -> None:
+        if not isinstance(monitor, str) or not monitor:
+            raise ValueError(
+                f"{owner}: monitor must be the name of a logged value, got {monitor!r}"
+            )
         if mode not in ("auto", "min", "max"):
             raise ValueError(f"{owner}: mode must be 'auto', 'min' or 'max', got {mode!r}")
         if mode == "auto":
             mode = improvement_mode(monitor)
         self.owner, self.monitor, self.mode = owner, monitor, mode
-        self.min_delta = abs(float(min_delta))
+        self.min_delta = abs(checks.finite_number(min_delta, f"{owner}: min_delta"))
         self.reset()
 
     def reset(self) -> None:
@@ -83,7 +92,9 @@ class EarlyStopping(Callback):
         self._tracker = _Monitor("EarlyStopping", monitor, mode, min_delta)
         self.monitor = monitor
         self.patience = patience
-        self.restore_best_weights = restore_best_weights
+        self.restore_best_weights = checks.flag(
+            restore_best_weights, "EarlyStopping: restore_best_weights"
+        )
         self.verbose = verbose
         self.on_train_begin()
 
@@ -126,7 +137,11 @@ class ModelCheckpoint(Callback):
     """Save the model (``model.save``) at the end of every epoch, or with
     ``save_best_only=True`` only when ``monitor`` improved. ``filepath`` may contain
     ``{epoch}`` (counted from 1) and names of logged values, e.g.
-    ``"model-{epoch:03d}-{val_loss:.3f}.json"``."""
+    ``"model-{epoch:03d}-{val_loss:.3f}.json"``.
+
+    Mistakes are caught before any step: a malformed pattern when the callback is made, and
+    when training begins a model that cannot be saved (a bare Layer) or a directory that
+    cannot be written."""
 
     def __init__(
         self,
@@ -138,13 +153,26 @@ class ModelCheckpoint(Callback):
     ) -> None:
         super().__init__()
         self._tracker = _Monitor("ModelCheckpoint", monitor, mode)
-        self.filepath = os.fspath(filepath)
+        self.filepath = _checked_pattern(filepath)
         self.monitor = monitor
-        self.save_best_only = save_best_only
+        self.save_best_only = checks.flag(save_best_only, "ModelCheckpoint: save_best_only")
         self.verbose = verbose
 
     def on_train_begin(self, logs: Logs | None = None) -> None:
         self._tracker.reset()
+        save = getattr(self.model, "save", None)
+        if not callable(save):
+            raise TypeError(
+                f"ModelCheckpoint: a {type(self.model).__name__} cannot be saved to a file (it "
+                "has no save method); checkpoint an MLP or a Sequential of Layers"
+            )
+        with tempfile.TemporaryDirectory() as scratch:  # a save that would fail fails now
+            try:
+                save(os.path.join(scratch, "probe.json"))
+            except (TypeError, ValueError) as exc:
+                raise type(exc)(f"ModelCheckpoint: the model cannot be saved: {exc}") from None
+        static = self.filepath.split("{", 1)[0] if "{" in self.filepath else self.filepath
+        check_writable_directory(Path(static).parent)
 
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
         if self.save_best_only:
@@ -164,6 +192,23 @@ class ModelCheckpoint(Callback):
                 f"ModelCheckpoint: cannot fill in filepath {self.filepath!r} ({exc!r}); it "
                 f"may use {{epoch}} and these logged names: {', '.join(sorted(logs))}"
             ) from None
+
+
+def _checked_pattern(filepath: object) -> str:
+    """``filepath`` as a str, when it formats with ``epoch`` (an int) and logged names (floats)."""
+    if not isinstance(filepath, (str, os.PathLike)):
+        raise TypeError(f"ModelCheckpoint: filepath must be a path, got {type(filepath).__name__}")
+    pattern = os.fspath(filepath)
+    try:
+        fields = [name for _, name, _, _ in string.Formatter().parse(pattern) if name is not None]
+        names = {name.split(".")[0].split("[")[0] for name in fields}
+        pattern.format(**{name: 1 if name == "epoch" else 1.0 for name in names if name})
+    except (ValueError, IndexError, KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(
+            f"ModelCheckpoint: filepath {pattern!r} is not a valid pattern ({exc}); it may use "
+            "{epoch} and names of logged values, e.g. 'model-{epoch:03d}-{val_loss:.3f}.json'"
+        ) from None
+    return pattern
 
 
 class TerminateOnNaN(Callback):

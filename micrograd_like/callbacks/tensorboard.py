@@ -58,6 +58,21 @@ def parameter_groups(named: Iterable[tuple[str, Value]]) -> dict[str, list[Value
     return groups
 
 
+def _summarizable(values: np.ndarray) -> bool:
+    """Whether a histogram of ``values`` (finite numbers) can be written: at least one
+    value, and a finite sum of squares (one of the histogram's statistics)."""
+    with np.errstate(over="ignore"):
+        return values.size > 0 and bool(np.isfinite(values @ values))
+
+
+def _bucket_limits(writer: Any) -> np.ndarray:
+    """tensorboardX's default buckets, which end at +-1e20, widened to the largest float at
+    both ends (as TensorFlow's are), so that no finite value falls outside every bucket
+    (a diverging run's histogram would be empty, an error)."""
+    largest = np.finfo(float).max
+    return np.concatenate([[-largest], writer.default_bins, [largest]])
+
+
 class TensorBoard(Callback):
     """Log each epoch's metrics (and optionally histograms) for TensorBoard.
 
@@ -66,7 +81,8 @@ class TensorBoard(Callback):
       values and of their gradients (``.grad`` at the epoch's end: the gradient of its last
       batch), one per parameter group (the weights or the biases of a layer, see
       :func:`parameter_group`), tagged ``parameters/<group>`` and ``gradients/<group>``
-      under ``train/``.
+      under ``train/``. Values that are not finite are left out of a histogram, and a
+      histogram whose sum of squares overflows (a diverging run) is skipped.
     - ``write_lr``: log ``model.optimizer.lr`` as ``epoch_learning_rate`` under ``train/``.
 
     Files are flushed at every epoch end (a running ``tensorboard`` sees progress) and
@@ -130,14 +146,15 @@ class TensorBoard(Callback):
 
     def _write_histograms(self, epoch: int) -> None:
         writer = self._writer("train")
+        buckets = _bucket_limits(writer)
         for group, params in parameter_groups(self.model.named_parameters()).items():
             for kind, numbers in (
                 ("parameters", np.array([p.data for p in params])),
                 ("gradients", np.array([p.grad for p in params])),
             ):
                 finite = numbers[np.isfinite(numbers)]  # a diverged run may hold inf or nan
-                if finite.size:
-                    writer.add_histogram(f"{kind}/{group}", finite, epoch)
+                if _summarizable(finite):
+                    writer.add_histogram(f"{kind}/{group}", finite, epoch, bins=buckets)
 
     def mark(self, epoch: int, name: str, text: str) -> None:
         """Mark ``epoch`` (counted from 0, as the logged epochs are) in ``train/``: a

@@ -8,7 +8,8 @@ they need when they run, so ``--help`` and ``grad`` load the standard library on
 
 Exit codes (:mod:`.exit_codes`): 0 success; 1 a gradient check failed; 2 a usage error (bad
 expression, bad assignment, bad option value); 3 Graphviz's ``dot`` is missing (the DOT text
-was written instead of the picture). Errors are one line on stderr, never a traceback.
+was written instead of the picture), failed or ran past ``--timeout``; 130 Ctrl-C. Errors
+are one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -18,15 +19,24 @@ import sys
 from collections.abc import Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 
-from ..errors import GraphvizNotFoundError
+from ..errors import GraphvizError
 from .demo_command import add_demo_command
-from .exit_codes import EXIT_CHECK_FAILED, EXIT_NO_GRAPHVIZ, EXIT_OK, EXIT_USAGE
+from .exit_codes import (
+    EXIT_CHECK_FAILED,
+    EXIT_GRAPHVIZ,
+    EXIT_INTERRUPTED,
+    EXIT_NO_GRAPHVIZ,
+    EXIT_OK,
+    EXIT_USAGE,
+)
 from .explain_command import add_explain_command
 from .expressions import add_grad_command, add_gradcheck_command
 
 __all__ = [
     "COMMANDS",
     "EXIT_CHECK_FAILED",
+    "EXIT_GRAPHVIZ",
+    "EXIT_INTERRUPTED",
     "EXIT_NO_GRAPHVIZ",
     "EXIT_OK",
     "EXIT_USAGE",
@@ -55,7 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="micrograd-like",
         description="A scalar autodiff engine: gradients, graphs and small networks.",
-        epilog="exit codes: 0 ok, 1 gradient check failed, 2 usage error, 3 Graphviz missing",
+        epilog=(
+            "exit codes: 0 ok, 1 gradient check failed, 2 usage error, 3 Graphviz missing, "
+            "failed or timed out, 130 interrupted (Ctrl-C)"
+        ),
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -64,21 +77,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _fail(args: argparse.Namespace, message: object, code: int) -> int:
-    print(f"micrograd-like {args.command}: error: {message}", file=sys.stderr)
+def _fail(command: str | None, message: object, code: int) -> int:
+    prog = f"micrograd-like {command}" if command else "micrograd-like"
+    print(f"{prog}: {message}", file=sys.stderr)
     return code
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return EXIT_OK
+    command = None
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        command = args.command
+        if command is None:
+            parser.print_help()
+            return EXIT_OK
         return args.run(args)
-    except GraphvizNotFoundError as exc:
-        return _fail(args, exc, EXIT_NO_GRAPHVIZ)
+    except KeyboardInterrupt:
+        return _fail(command, "interrupted", EXIT_INTERRUPTED)
+    except GraphvizError as exc:
+        return _fail(command, f"error: {exc}", EXIT_GRAPHVIZ)
     except (ValueError, OSError) as exc:
-        return _fail(args, exc, EXIT_USAGE)
+        return _fail(command, f"error: {exc}", EXIT_USAGE)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from ..demo_settings import CHECKS, DATASETS, MIN_SAMPLES, VALIDATION_FRACTION, DemoSettings
-from .exit_codes import EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE
+from .exit_codes import EXIT_CHECK_FAILED, EXIT_GRAPHVIZ, EXIT_OK, EXIT_USAGE
 
 if TYPE_CHECKING:
     from ..demo import DemoResult
@@ -60,6 +60,7 @@ def _settings(args: argparse.Namespace) -> DemoSettings:
         seed=args.seed,
         out=args.out,
         overfitting=args.overfitting,
+        timeout=args.timeout,
     )
 
 
@@ -84,14 +85,20 @@ def _summary(result: DemoResult, settings: DemoSettings) -> str:
         f"({len(result.training[0])} samples), validation {result.val_accuracy:.1%} "
         f"({len(result.validation[0])} samples)",
         f"Gradient check of the trained model: {'passed' if report.ok else 'FAILED'}"
-        + (f", worst relative error {worst.rel_error:.3g} ({worst.name})" if worst else ""),
+        + (f", worst relative error {worst.rel_error:.3g} ({worst.name})" if worst else "")
+        + (
+            f", {report.inconclusive} inconclusive (float resolution)"
+            if report.inconclusive
+            else ""
+        ),
         "",
         f"Wrote into {settings.out}:",
     ]
     width = max(len(str(a.path)) for a in result.artefacts)
     lines += [f"  {str(a.path).ljust(width)}  {a.description}" for a in result.artefacts]
     if not result.graphs_rendered:
-        lines.append("The graphs were not rendered to SVG (Graphviz's dot is missing).")
+        why = "failed" if result.graphviz_failed else "is missing"
+        lines.append(f"The graphs were not rendered to SVG (Graphviz's dot {why}).")
     if result.log_dir is not None:
         lines.append(f"To watch the training curves: tensorboard --logdir {result.log_dir}")
     if result.overfitting is not None:
@@ -110,7 +117,9 @@ def _run(args: argparse.Namespace) -> int:
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
     print(_summary(result, settings))
-    return EXIT_OK if result.gradcheck.ok else EXIT_CHECK_FAILED
+    if not result.gradcheck.ok:
+        return EXIT_CHECK_FAILED
+    return EXIT_GRAPHVIZ if result.graphviz_failed else EXIT_OK
 
 
 def _per_dataset(setting: str) -> str:
@@ -147,9 +156,10 @@ def add_demo_command(subparsers: argparse._SubParsersAction) -> None:
         ),
         epilog=(
             "Without Graphviz's dot the graphs are written as .dot text (and backprop.html is "
-            "skipped); without matplotlib "
-            "or tensorboardX their files are skipped (a note says so, the exit code stays 0). "
-            "Exit codes: 0 ok, 1 the gradient check failed, 2 a bad option."
+            "skipped); without matplotlib or tensorboardX their files are skipped (a note says "
+            "so, the exit code stays 0); a dot that fails or runs past --timeout is noted too, "
+            "with exit code 3. Exit codes: 0 ok, 1 the gradient check failed, 2 a bad option, "
+            "3 dot failed, 130 interrupted."
         ),
     )
     _one_line_errors(parser)
@@ -197,6 +207,13 @@ def add_demo_command(subparsers: argparse._SubParsersAction) -> None:
         dest="overfitting",
         action="store_false",
         help="skip the second run, which shows overfitting and early stopping",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=_option(float, CHECKS["timeout"], "a number of seconds"),
+        default=defaults.timeout,
+        metavar="SECONDS",
+        help="time Graphviz's dot may take per picture (default: %(default)g)",
     )
     parser.add_argument(
         "--out",

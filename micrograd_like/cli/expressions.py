@@ -11,6 +11,8 @@ import argparse
 import math
 from collections.abc import Sequence
 
+from ..checks import positive_number
+from ..errors import DOT_TIMEOUT
 from ..expr import Expression, ExpressionError, functions, parse_expression
 from .exit_codes import EXIT_CHECK_FAILED, EXIT_OK
 
@@ -73,7 +75,8 @@ def _run_grad(args: argparse.Namespace) -> int:
     if args.svg is not None:
         from ..viz import draw_dot, output_format, render
 
-        output_format(args.svg)  # refuse an unknown extension before any work
+        output_format(args.svg)  # refuse an unknown extension or timeout before any work
+        positive_number(args.timeout, "--timeout")
     expression, values = parse_expression_arguments(args)
     out, leaves = expression.evaluate(values)
     _finite(out.data, "the value")
@@ -85,7 +88,7 @@ def _run_grad(args: argparse.Namespace) -> int:
     for leaf in leaves:
         print(f"d/d{leaf.label} = {_finite(leaf.grad, f'd/d{leaf.label}'):.10g}")
     if args.svg is not None:
-        path = render(draw_dot(out), args.svg)
+        path = render(draw_dot(out), args.svg, timeout=args.timeout)
         print(f"graph written to {path}")
     return EXIT_OK
 
@@ -102,6 +105,13 @@ def add_grad_command(subparsers: argparse._SubParsersAction) -> None:
         metavar="PATH",
         help="also draw the computation graph to PATH (.svg, or .png/.pdf/.dot by extension)",
     )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=DOT_TIMEOUT,
+        metavar="SECONDS",
+        help="time Graphviz's dot may take to draw the graph (default: %(default)g)",
+    )
     parser.set_defaults(run=_run_grad)
 
 
@@ -113,14 +123,17 @@ def _run_gradcheck(args: argparse.Namespace) -> int:
 
     expression, values = parse_expression_arguments(args)
     _finite(expression(*values.values()).data, "the value")
-    report = compare_gradients(
-        expression,
-        list(values.values()),
-        eps=args.eps,
-        atol=args.atol,
-        rtol=args.rtol,
-        names=expression.variables,
-    )
+    try:
+        report = compare_gradients(
+            expression,
+            list(values.values()),
+            eps=args.eps,
+            atol=args.atol,
+            rtol=args.rtol,
+            names=expression.variables,
+        )
+    except ArithmeticError as exc:  # a gradient too large for a float
+        raise ExpressionError(f"cannot check {expression.text!r}: {exc}") from None
     print(report)
     return EXIT_OK if report.ok else EXIT_CHECK_FAILED
 

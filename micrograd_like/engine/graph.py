@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import math
 import operator
 from collections.abc import Iterator
 from typing import Any
 
 __all__ = ["cyclic_collector_paused", "reverse_sweep", "sweep_into_grads", "topological_order"]
 
-_data = operator.attrgetter("data")
+_data, _grad = operator.attrgetter("data"), operator.attrgetter("grad")
 
 
 def topological_order(root: Any) -> list[Any]:
@@ -53,30 +54,71 @@ def reverse_sweep(order: list[Any], seed: Any, *, differentiable: bool = False) 
     ``seed`` is d(root)/d(root). With ``differentiable=True`` the local partials are
     evaluated on the nodes themselves, so the gradients are Values with graphs of their own;
     otherwise on floats. No ``.grad`` is touched: callers decide where the result goes.
+
+    Every gradient is a finite float (or a Value), or the sweep fails with an error naming
+    the op, its inputs and the input position. On floats the sweep runs unchecked and then
+    checks the sum of all the gradients: inf and nan survive any sum, and a partial that is
+    not a real number leaves a sum that is not a float (or fails at its product); only then
+    is the sweep repeated with every partial and every sum checked, to say where.
     """
+    if differentiable:
+        return _checked_sweep(order, seed, differentiable=True)
     grads: dict[Any, Any] = {order[-1]: seed}
     get = grads.get
+    try:
+        for node in reversed(order):
+            parents = node._parents
+            if not parents:
+                continue
+            g = grads[node]
+            partials = node._rule.local_partials([*map(_data, parents)], node.data)
+            for parent, partial in zip(parents, partials):
+                previous = get(parent)
+                grads[parent] = partial * g if previous is None else previous + partial * g
+        total = sum(grads.values(), 0.0)
+    except (TypeError, ValueError, ArithmeticError):  # said again, with where, below
+        return _checked_sweep(order, seed)
+    if type(total) is not float or total - total != 0.0:
+        return _checked_sweep(order, seed)  # raises, unless the sum alone overflowed
+    return grads
+
+
+def _checked_sweep(order: list[Any], seed: Any, *, differentiable: bool = False) -> dict[Any, Any]:
+    """:func:`reverse_sweep` with each local partial and each gradient checked as it is
+    made (``checked_partials``, and every product and sum finite)."""
+    grads: dict[Any, Any] = {order[-1]: seed}
     for node in reversed(order):
         parents = node._parents
         if not parents:
             continue
         g = grads[node]
+        rule = node._rule
         if differentiable:
-            partials = node._rule.local_partials(parents, node)
+            partials = rule.checked_partials(parents, node)
         else:
-            partials = node._rule.local_partials([*map(_data, parents)], node.data)
-        for parent, partial in zip(parents, partials):
-            previous = get(parent)
-            grads[parent] = partial * g if previous is None else previous + partial * g
+            partials = rule.checked_partials([*map(_data, parents)], node.data)
+        for i, (parent, partial) in enumerate(zip(parents, partials)):
+            previous = grads.get(parent)
+            try:
+                term = partial * g
+                total = term if previous is None else previous + term
+                finite = differentiable or math.isfinite(total)
+            except ArithmeticError as exc:  # an op on Values overflowed
+                finite, total = False, exc
+            if not finite:
+                raise _gradient_overflow(node, i, g, partial, previous, total)
+            grads[parent] = total
     return grads
 
 
-def sweep_into_grads(order: list[Any], seed: float) -> None:
-    """``reverse_sweep`` on floats, for ``backward()``: the gradients are accumulated in the
-    nodes' own ``.grad`` (an attribute update costs less than a dict update, and no copy is
-    left to make), then every interior node keeps d(root)/d(node) and every leaf gets it
-    added to the ``.grad`` it had. If a local partial fails, every ``.grad`` is restored
-    before the error propagates, so a failed backward changes nothing."""
+def sweep_into_grads(order: list[Any], seed: float) -> bool:
+    """The fast path of ``backward()``: ``reverse_sweep`` on floats, unchecked, accumulating
+    in the nodes' own ``.grad`` (an attribute update costs less than a dict update, and no
+    copy is left to make); every interior node then holds d(root)/d(node) and every leaf
+    has it added to the ``.grad`` it had. Returns True when every ``.grad`` so made is a
+    finite float (one sum says so); otherwise, or if a partial fails, every ``.grad`` is
+    put back as it was and it returns False: the caller then runs the checked sweep, which
+    says what went wrong and where."""
     saved = [node.grad for node in order]
     for node in order:
         node.grad = 0.0
@@ -87,22 +129,49 @@ def sweep_into_grads(order: list[Any], seed: float) -> None:
             if not parents:
                 continue
             g = node.grad
-            rule = node._rule
-            try:
-                partials = rule.derivative(*map(_data, parents), node.data)
-            except (ValueError, ZeroDivisionError, OverflowError):
-                partials = None
-            if partials is None or len(partials) != len(parents):
-                partials = rule.local_partials([*map(_data, parents)], node.data)  # raises
+            partials = node._rule.derivative(*map(_data, parents), node.data)
+            if len(partials) != len(parents):
+                raise ValueError("a partial per input")
             for parent, partial in zip(parents, partials):
                 parent.grad += partial * g
-    except BaseException:
         for node, grad in zip(order, saved):
-            node.grad = grad
+            if not node._parents:  # leaves accumulate, as in PyTorch
+                node.grad = grad + node.grad
+        total = sum(map(_grad, order), 0.0)
+    except (TypeError, ValueError, ArithmeticError):
+        total = None
+    except BaseException:
+        _restore(order, saved)
         raise
+    if type(total) is float and total - total == 0.0:  # inf and nan survive any sum
+        return True
+    _restore(order, saved)
+    return False
+
+
+def _restore(order: list[Any], saved: list[Any]) -> None:
     for node, grad in zip(order, saved):
-        if not node._parents:  # leaves accumulate, as in PyTorch
-            node.grad = grad + node.grad
+        node.grad = grad
+
+
+def _gradient_overflow(
+    node: Any, i: int, g: Any, partial: Any, previous: Any, result: Any
+) -> OverflowError:
+    """The error for a gradient that is not finite: where, and the arithmetic that made it."""
+    inputs = ", ".join(repr(parent.data) for parent in node._parents)
+    terms = f"{_number(g)} (the output's gradient) * {_number(partial)} (the local derivative)"
+    if previous is not None:
+        terms = f"{_number(previous)} (gathered so far) + {terms}"
+    outcome = f"fails: {result}" if isinstance(result, Exception) else f"= {result!r}"
+    return OverflowError(
+        f"backward: the gradient of input {i} of op {node._rule.name!r} at ({inputs}) "
+        f"is not a finite float: {terms} {outcome}"
+    )
+
+
+def _number(x: Any) -> str:
+    """A gradient or partial for a message: a float, or a Value by its data."""
+    return repr(getattr(x, "data", x))
 
 
 @contextlib.contextmanager

@@ -105,9 +105,14 @@ def logsumexp(*z: float) -> float:
 
 
 def logsumexp_partials(*args: Any) -> tuple:
-    """d/dz_i = e^(z_i - out) = softmax(z)_i (args end with the output)."""
-    out = args[-1]
-    return tuple(exp(zi - out) for zi in args[:-1])
+    """d/dz_i = softmax(z)_i = e^(z_i - m) / sum_j e^(z_j - m) with m = max(z) (args end
+    with the output, unused: e^(z_i - out) would lose the digits of out - m when |m| is
+    large, and the partials would no longer sum to 1)."""
+    z = args[:-1]
+    m = max(z)
+    shifted = [exp(zi - m) for zi in z]
+    total = sum(shifted[1:], shifted[0])
+    return tuple(e / total for e in shifted)
 
 
 def step(x: Any) -> Any:

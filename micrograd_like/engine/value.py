@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from . import rules
-from .graph import cyclic_collector_paused, sweep_into_grads, topological_order
+from .graph import cyclic_collector_paused, reverse_sweep, sweep_into_grads, topological_order
 from .recording import recording
 
 __all__ = ["OPS", "Op", "Value", "define_op", "power_op"]
@@ -89,19 +89,62 @@ class Op:
         return Value._node(data, (), None)
 
     def local_partials(self, inputs: Sequence, out) -> tuple:
-        """d(out)/d(input_i) for each input, with a clear error where it is undefined."""
+        """d(out)/d(input_i) for each input, with a clear error where it is undefined.
+
+        Only their number is checked here (the replay calls this on arrays too);
+        :meth:`checked_partials` checks each one.
+        """
         try:
             partials = self.derivative(*inputs, out)
-        except (ValueError, ZeroDivisionError, OverflowError) as exc:
+        except (ValueError, ZeroDivisionError) as exc:
             raise ValueError(
                 f"the derivative of {self.name} is undefined at {_describe(inputs)}: {exc}"
             ) from None
-        if len(partials) != len(inputs):
+        except OverflowError:
+            raise OverflowError(
+                f"the derivative of {self.name} overflowed at {_describe(inputs)}: the result "
+                "is too large for a float"
+            ) from None
+        try:
+            count = len(partials)
+        except TypeError:
+            raise TypeError(
+                f"the derivative of op {self.name!r} must return a tuple of partials, one per "
+                f"input; it returned {type(partials).__name__}: {partials!r:.80}"
+            ) from None
+        if count != len(inputs):
             raise ValueError(
-                f"the derivative of op {self.name!r} returned {len(partials)} partial(s) "
+                f"the derivative of op {self.name!r} returned {count} partial(s) "
                 f"for {len(inputs)} input(s)"
             )
         return partials
+
+    def checked_partials(self, inputs: Sequence, out) -> tuple:
+        """:meth:`local_partials`, each one checked: a finite real number (as a float), or
+        on Values also a Value. A non-real partial is a TypeError, nan a ValueError and an
+        infinite one an OverflowError, naming the op, its inputs and the input position."""
+        partials = self.local_partials(inputs, out)
+        checked: list[Value | float] = []
+        for i, partial in enumerate(partials):
+            if type(partial) is Value and type(out) is Value:
+                checked.append(partial)
+                continue
+            where = f"the derivative of op {self.name!r} at ({_describe(inputs)}), input {i},"
+            if not isinstance(partial, numbers.Real):
+                raise TypeError(
+                    f"{where} is {type(partial).__name__} {partial!r:.80}; a partial must be "
+                    "a real number"
+                )
+            try:
+                number = float(partial)
+            except OverflowError:
+                raise OverflowError(f"{where} is {partial!r:.80}, too large for a float") from None
+            if number != number:
+                raise ValueError(f"{where} is nan")
+            if number - number != 0.0:
+                raise OverflowError(f"{where} is {number!r}: not a finite float")
+            checked.append(number)
+        return tuple(checked)
 
 
 def _not_finite(name: str, nodes: Sequence[Value], data: float) -> ArithmeticError:
@@ -402,10 +445,44 @@ class Value:
 
         Leaves (nodes with no parents) accumulate into ``.grad`` as in PyTorch; the
         gradients of interior nodes are recomputed on every call. The gradients are all
-        computed before any ``.grad`` is written.
+        computed before any ``.grad`` is written: a pass that fails (a gradient or a leaf's
+        accumulated ``.grad`` that is not a finite float) leaves every ``.grad`` as it was.
         """
         with cyclic_collector_paused():
-            sweep_into_grads(topological_order(self), 1.0)
+            order = topological_order(self)
+            if sweep_into_grads(order, 1.0):  # the fast path: no error, all finite
+                return
+            grads = reverse_sweep(order, 1.0)  # checked: says what failed, and where
+            try:
+                new = [grads[node] if node._parents else node.grad + grads[node] for node in order]
+                total = sum(new, 0.0)
+            except TypeError:  # a .grad that is not a number: said with where, below
+                total = None
+            if type(total) is not float or total - total != 0.0:
+                _check_accumulated(order, grads)
+            for node, g in zip(order, new):
+                node.grad = g
+
+
+def _check_accumulated(order: list[Value], grads: dict[Value, float]) -> None:
+    """Refuse a leaf whose ``.grad`` plus its new gradient is not a finite real number
+    (the gradients themselves were checked by the sweep)."""
+    for node in order:
+        if node._parents:
+            continue
+        try:
+            total = node.grad + grads[node]
+        except TypeError:
+            total = None
+        if isinstance(total, numbers.Real) and math.isfinite(total):
+            continue
+        error = TypeError if not isinstance(total, numbers.Real) else OverflowError
+        label = f" {node.label!r}" if node.label else ""
+        raise error(
+            f"backward: the leaf{label} with data {node.data!r} has .grad {node.grad!r:.80}; "
+            f"adding its gradient {grads[node]!r} gives {total!r:.80}, not a finite float "
+            "(zero_grad() resets it)"
+        )
 
 
 def _data_of(x: Value | float) -> float:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from ..checks import count
 from ..engine import Value
+from ..files import DEFAULT_MAX_BYTES
 from ..serialization import ModelDescription, read_model_file, write_model_file
 from .layers import ACTIVATIONS, Layer, random_source
 from .module import Module
@@ -142,9 +143,10 @@ def save_model(model: Sequential, path: str | os.PathLike) -> None:
     model.save(path)
 
 
-def load_model(path: str | os.PathLike) -> Sequential:
-    """Read a model written by ``model.save(path)``; ValueError if the file is anything else."""
-    description = read_model_file(path, ACTIVATIONS)
+def load_model(path: str | os.PathLike, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Sequential:
+    """Read a model written by ``model.save(path)``; ValueError if the file is anything else,
+    including a file larger than ``max_bytes`` (64 MB unless raised)."""
+    description = read_model_file(path, ACTIVATIONS, max_bytes=max_bytes)
     model = _build(description)
     model.load_state_dict(description.parameters)
     return model

@@ -113,14 +113,17 @@ def _run_batch_replayed(
     l2: float = 0.0,
 ) -> tuple[float, np.ndarray, np.ndarray | None] | None:
     """:func:`run_batch` by replaying one recorded graph over the batch; None when the
-    replay does not apply or produced a non-finite number (the caller then runs the batch
-    sample by sample, which gives the exact error or value)."""
+    replay does not apply or met a non-finite number anywhere, intermediate values included
+    (the caller then runs the batch sample by sample, which gives the exact error or value)."""
     state = model._training_state()
     tape = _tape_for(state, model, loss, arrays.params, arrays.modules, Xb, targets)
     if tape is None:
         return None
     theta = arrays.data
-    results = tape.run([Xb] if loss is None else [Xb, targets], theta)
+    try:
+        results = tape.run([Xb] if loss is None else [Xb, targets], theta)
+    except FloatingPointError:  # a value on the way was not finite (see tape's doc)
+        return None
     if loss is None:
         outputs = np.column_stack(results)
         return (math.nan, outputs, None) if np.isfinite(outputs).all() else None
@@ -134,7 +137,10 @@ def _run_batch_replayed(
     gradient = None
     if train:
         weight = 1.0 if loss.reduction == "sum" else 1.0 / n
-        gradient = tape.backward([np.full(n, weight)] + [None] * outputs.shape[1])
+        try:
+            gradient = tape.backward([np.full(n, weight)] + [None] * outputs.shape[1])
+        except FloatingPointError:
+            return None
         if l2:
             gradient += 2.0 * l2 * theta
         if not all_finite(gradient):

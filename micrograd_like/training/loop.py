@@ -20,7 +20,9 @@ J, the backward pass and one optimizer step (``w -= lr * dJ/dw`` for plain SGD).
   samples, computed from the outputs each batch had when it was trained on. The ``val_``
   entries are computed on the validation data after the epoch's last step.
 - A NaN or infinite loss stops training with a RuntimeWarning; the step that would
-  have used its gradients is not taken.
+  have used its gradients is not taken. So does a step the optimizer refuses because it
+  would make a parameter or its state non-finite (``optim.StepOverflowError``): the last
+  finite weights are kept, and the model can still be saved.
 """
 
 from __future__ import annotations
@@ -111,19 +113,26 @@ def _evaluate_arrays(
     return logs
 
 
-def _apply_gradient(state: TrainingState, gradient: np.ndarray) -> None:
+def _apply_gradient(state: TrainingState, gradient: np.ndarray) -> optim.StepOverflowError | None:
     """One optimizer step on ``state.arrays`` (``optimizer.update``, no Value touched); or
     on the Values through ``optimizer.step()`` when the optimizer overrides ``step`` (its
     own code then runs, as it expects) or when the model's parameters are no longer those
-    the optimizer was bound to by ``compile``."""
+    the optimizer was bound to by ``compile``. Returns the error if the optimizer refused a
+    step that was not finite (nothing changed, all or nothing)."""
     arrays, optimizer = state.arrays, state.optimizer
-    if optimizer.params is arrays.params and type(optimizer).step is optim.Optimizer.step:
-        arrays.update(optimizer.update(arrays.data, gradient), gradient)
-        return
-    arrays.update(arrays.data, gradient)
-    arrays.store()
-    optimizer.step()
-    arrays.invalidate()
+    try:
+        if optimizer.params is arrays.params and type(optimizer).step is optim.Optimizer.step:
+            arrays.update(optimizer.update(arrays.data, gradient), gradient)
+            return None
+        arrays.update(arrays.data, gradient)
+        arrays.store()
+        try:
+            optimizer.step()
+        finally:
+            arrays.invalidate()
+    except optim.StepOverflowError as exc:
+        return exc
+    return None
 
 
 class _Observed:
@@ -158,6 +167,15 @@ def _warn_not_finite(objective: float, where: str, stacklevel: int) -> None:
     )
 
 
+def _warn_refused_step(where: str, error: Exception, outcome: str, stacklevel: int) -> None:
+    """Say that the optimizer refused a step (``stacklevel`` as in _warn_not_finite)."""
+    warnings.warn(
+        f"{where}: {error}; {outcome} (a smaller learning rate usually helps)",
+        RuntimeWarning,
+        stacklevel=stacklevel,
+    )
+
+
 def fit(
     model: Any,
     X: Any,
@@ -187,6 +205,8 @@ def fit(
         batch_size = checks.count(batch_size, "batch_size")
     if verbose not in (0, 1, 2):
         raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}")
+    if seed is not None:
+        seed = checks.seed(seed)
     X = check_inputs(model, X)
     targets = check_targets(model, loss, y, X)
     X, targets, validation = split_validation(
@@ -215,9 +235,12 @@ def fit(
             observed.call("on_epoch_end", epoch, logs)
             if state.stop_training:
                 break
-        observed.call("on_train_end", logs)
-    finally:
-        state.arrays.store()  # also when interrupted: the Values get the last step
+    except BaseException:  # an error or Ctrl-C: the Values get the last step, and the
+        state.arrays.store()  # progress bar's line is ended first
+        for progress in extra:
+            progress.on_train_end()
+        raise
+    observed.call("on_train_end", logs)
     return history
 
 
@@ -244,11 +267,14 @@ def _train_epoch(
         objective, outputs, gradient = run_batch(
             model, loss, Xb, Tb, train=True, arrays=state.arrays, l2=state.l2
         )
-        if math.isfinite(objective):
-            _apply_gradient(state, gradient)
+        refused = _apply_gradient(state, gradient) if math.isfinite(objective) else None
         totals.add(objective, outputs, Tb)
         hooks.batch("on_train_batch_end", batch, totals.logs())
-        if not math.isfinite(objective) and not state.stop_training:  # no callback did it
+        if refused is not None:
+            outcome = "training stopped with the last finite weights"
+            _warn_refused_step(f"in epoch {epoch + 1}, batch {batch}", refused, outcome, 5)
+            state.stop_training = True
+        elif not math.isfinite(objective) and not state.stop_training:  # no callback did it
             where = (
                 f"in epoch {epoch + 1}, batch {batch}: its step was skipped and training stopped"
             )
@@ -279,7 +305,8 @@ def predict(model: Any, X: Any) -> np.ndarray:
 
 def train_on_batch(model: Any, X: Any, y: Any) -> float:
     """One optimizer step on the whole of ``(X, y)``; returns the batch's loss (computed
-    before the step). A NaN or infinite loss skips the step, with a RuntimeWarning.
+    before the step). A NaN or infinite loss skips the step, with a RuntimeWarning, and so
+    does a step the optimizer refuses (StepOverflowError).
 
     The parameters are read from the Values at every call (so a change made by hand
     between two calls is seen) and written back, with their gradient, before it returns."""
@@ -291,10 +318,10 @@ def train_on_batch(model: Any, X: Any, y: Any) -> float:
         objective, _, gradient = run_batch(
             model, state.loss, X, targets, train=True, arrays=state.arrays, l2=state.l2
         )
-        if math.isfinite(objective):
-            _apply_gradient(state, gradient)
-        else:
+        if not math.isfinite(objective):
             _warn_not_finite(objective, "in train_on_batch: the step was skipped", stacklevel=4)
+        elif (refused := _apply_gradient(state, gradient)) is not None:
+            _warn_refused_step("in train_on_batch", refused, "the weights are unchanged", 4)
     finally:
         state.arrays.store()
     return objective
