@@ -120,7 +120,7 @@ def recording(repeats: int) -> dict[str, Any]:
     seconds = []
     for _ in range(repeats):
         model = our_model(weights)
-        seconds.append(timed(lambda model=model: model.evaluate(X, y))[0])
+        seconds.append(timed(lambda model=model: model.evaluate(X, y, verbose=0))[0])
     return {"seconds": seconds}
 
 

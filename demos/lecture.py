@@ -326,7 +326,7 @@ class LossAndSteps(Callback):
         self.steps: list[int] = []
 
     def on_train_begin(self, logs: dict | None = None) -> None:
-        self.losses.append(self.model.evaluate(self.X, self.y)["loss"])
+        self.losses.append(self.model.evaluate(self.X, self.y, return_dict=True, verbose=0)["loss"])
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self.steps.append(0)
@@ -335,7 +335,7 @@ class LossAndSteps(Callback):
         self.steps[-1] += 1
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        self.losses.append(self.model.evaluate(self.X, self.y)["loss"])
+        self.losses.append(self.model.evaluate(self.X, self.y, return_dict=True, verbose=0)["loss"])
 
 
 @dataclass(frozen=True)
@@ -540,17 +540,18 @@ def compile_fit_predict(
     X, y = make_moons(300, noise=0.2, random_state=SEED)
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, random_state=SEED)
     model = MLP(2, [16, 16, 1], seed=SEED)
-    print(model.summary() + "\n")
+    model.summary()
+    print()
     code = f"""\
         model.compile(Adam(lr=0.02), "binary_crossentropy", metrics=["accuracy"])
         model.fit(X_train, y_train, epochs={epochs}, batch_size=16)
-        model.evaluate(X_test, y_test)
+        loss, accuracy = model.evaluate(X_test, y_test)
         model.predict(X_test[:5])"""
     print(textwrap.indent(textwrap.dedent(code), "    ") + "\n")
     model.compile(Adam(lr=0.02), "binary_crossentropy", metrics=["accuracy"])
     history = model.fit(X_train, y_train, epochs=epochs, batch_size=16, verbose=0, seed=SEED)
-    test = model.evaluate(X_test, y_test)
-    predictions = model.predict(X_test[:5])[:, 0]
+    test = model.evaluate(X_test, y_test, return_dict=True, verbose=0)
+    predictions = model.predict(X_test[:5], verbose=0)[:, 0]
     print(
         f"after {epochs} epochs: training accuracy {history.history['accuracy'][-1]:.1%}, "
         f"test accuracy {test['accuracy']:.1%}\n"
@@ -700,7 +701,7 @@ def stop_early(
         seed=SEED,
     ).history
     best = stopper.best_epoch
-    restored = model.evaluate(X_val, y_val)["loss"]
+    restored = model.evaluate(X_val, y_val, return_dict=True, verbose=0)["loss"]
     marks = {}
     if stopper.stopped_epoch is not None:
         text = f"early stopping: weights of epoch {best + 1} restored"

@@ -50,7 +50,7 @@ def train(steps: int = TOTAL_STEPS, verbose: int = 2) -> tuple[MLP, History, flo
         callbacks=[schedule],
         verbose=verbose,
     )
-    return model, history, model.evaluate(X, y)["accuracy"]
+    return model, history, model.evaluate(X, y, return_dict=True, verbose=0)["accuracy"]
 
 
 def main(argv: Sequence[str] | None = None) -> float:

@@ -52,8 +52,8 @@ def train(
         seed=seed,
     )
     accuracy = {
-        "train": model.evaluate(X_train, y_train)["accuracy"],
-        "validation": model.evaluate(X_val, y_val)["accuracy"],
+        "train": model.evaluate(X_train, y_train, return_dict=True, verbose=0)["accuracy"],
+        "validation": model.evaluate(X_val, y_val, return_dict=True, verbose=0)["accuracy"],
     }
     if out_dir is not None:
         write_boundary(model, X, y, Path(out_dir) / "spiral_boundary.png")

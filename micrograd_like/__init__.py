@@ -25,6 +25,7 @@ _PUBLIC: dict[str, str] = {
     "is_grad_enabled": "engine",
     "no_grad": "engine",
     # models
+    "Dense": "nn",
     "MLP": "nn",
     "Layer": "nn",
     "Module": "nn",
@@ -99,6 +100,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see (``X as X`` marks a re-expo
     from .gradcheck import gradgradcheck as gradgradcheck
     from .gradcheck import numerical_grad as numerical_grad
     from .nn import MLP as MLP
+    from .nn import Dense as Dense
     from .nn import Layer as Layer
     from .nn import Module as Module
     from .nn import Neuron as Neuron

@@ -21,8 +21,8 @@ use three outputs and ``sparse_categorical_crossentropy``.
 
 With ``--dataset digits`` (64 pixels per image, 10 classes) the split is stratified and the
 pixels are standardized with a ``Standardizer`` fitted on the training images
-(``standardizer.json``, apply it before ``predict``), the initial weights are scaled to
-Glorot's range, and the defaults are one hidden layer of 64, lr 0.002 and 20 epochs.
+(``standardizer.json``, apply it before ``predict``), the initial weights are
+Glorot-uniform, and the defaults are one hidden layer of 64, lr 0.002 and 20 epochs.
 What only makes sense in 2-D is
 replaced: ``confusion_matrix.png`` and ``misclassified.png`` (validation digits the model
 gets wrong) instead of the decision boundary, ``first_layer_weights.png`` (each first-layer
@@ -49,7 +49,6 @@ kept as DOT text, and everything else is still written; the exit code is then 3.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -346,9 +345,14 @@ def run_demo(settings: DemoSettings | None = None, *, verbose: int = 1) -> DemoR
     _prepare_out(out)
     spec = DATASETS[settings.dataset]
     X_train, X_val, y_train, y_val, standardizer = _split(settings, spec)
-    model = MLP(spec.features, [*settings.hidden, spec.outputs], seed=settings.seed)
-    if spec.loaded:  # many inputs: uniform(-1, 1) weights would start far too large
-        _scaled_to_glorot(model)
+    # many inputs: micrograd's uniform(-1, 1) weights would start far too large
+    initializer = "glorot_uniform" if spec.loaded else "uniform"
+    model = MLP(
+        spec.features,
+        [*settings.hidden, spec.outputs],
+        seed=settings.seed,
+        kernel_initializer=initializer,
+    )
     model.compile(optim.Adam(lr=settings.lr), spec.loss, metrics=["accuracy"])
     notes: list[str] = []
     log_dir = out / "logs"
@@ -368,8 +372,8 @@ def run_demo(settings: DemoSettings | None = None, *, verbose: int = 1) -> DemoR
     result = DemoResult(
         model=model,
         history=history,
-        train_accuracy=model.evaluate(X_train, y_train)["accuracy"],
-        val_accuracy=model.evaluate(X_val, y_val)["accuracy"],
+        train_accuracy=model.evaluate(X_train, y_train, return_dict=True, verbose=0)["accuracy"],
+        val_accuracy=model.evaluate(X_val, y_val, return_dict=True, verbose=0)["accuracy"],
         gradcheck=_check_gradients(model, X_train, y_train, gradcheck_size),
         gradcheck_samples=gradcheck_size[0],
         training=(X_train, y_train),
@@ -394,7 +398,8 @@ def run_overfitting(out: Path, seed: int = 0, into: DemoResult | None = None) ->
     )
     X_train, X_val = X[: recipe.train], X[recipe.train :]  # make_moons shuffles its rows
     y_train, y_val = y[: recipe.train], y[recipe.train :]
-    model = _scaled_to_glorot(MLP(2, [*recipe.hidden, 1], seed=seed))
+    # Glorot's range keeps the first epochs' loss moderate: the curves show the overfitting
+    model = MLP(2, [*recipe.hidden, 1], seed=seed, kernel_initializer="glorot_uniform")
     model.compile(optim.Adam(lr=recipe.lr), "binary_crossentropy", metrics=["accuracy"])
     stopper = EarlyStopping(patience=recipe.patience, restore_best_weights=True)
     notes = into.notes if into is not None else []
@@ -412,7 +417,7 @@ def run_overfitting(out: Path, seed: int = 0, into: DemoResult | None = None) ->
     result = OverfittingResult(
         history,
         stopper,
-        model.evaluate(X_val, y_val)["loss"],
+        model.evaluate(X_val, y_val, return_dict=True, verbose=0)["loss"],
         None if tensorboard is None else out / "logs",
     )
     best = result.best_epoch
@@ -496,18 +501,6 @@ def _write_artefacts(result: DemoResult, out: Path, dataset: str, timeout: float
         what = "the Standardizer fitted on the training rows: apply it before predict"
         result.artefacts.append(Artefact(out / "standardizer.json", what))
     _write_gradcheck(result, out / "gradcheck.txt")
-
-
-def _scaled_to_glorot(model: MLP) -> MLP:
-    """Every weight times sqrt(6 / (fan_in + fan_out)) of its layer: micrograd's uniform
-    (-1, 1) draws become Glorot-uniform ones, so a wide network starts with a moderate loss
-    (the curves then show the overfitting, not the first epochs' descent)."""
-    for layer in model.layers:
-        limit = math.sqrt(6.0 / (layer.nin + layer.nout))
-        for neuron in layer.neurons:
-            for w in neuron.w:
-                w.data *= limit
-    return model
 
 
 def _forget(*paths: Path) -> None:

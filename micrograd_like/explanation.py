@@ -41,7 +41,7 @@ from xml.dom import minidom
 import graphviz
 
 from .checks import count
-from .engine import OPS, Op, Value, enable_grad, no_grad, topological_order
+from .engine import OPS, Rule, Value, enable_grad, no_grad, topological_order
 from .errors import DOT_TIMEOUT
 from .files import atomic_write
 from .viz import (
@@ -221,7 +221,7 @@ def _sum(parts: Sequence[str]) -> str:
     return " + ".join([parts[0], *(p if p == "…" else _paren(p) for p in parts[1:])])
 
 
-def _formula(rule: Op, xs: Sequence[str]) -> str:
+def _formula(rule: Rule, xs: Sequence[str]) -> str:
     """The op applied to operands written as ``xs`` (names or numbers)."""
     name = rule.name
     if rule.constant is not None:  # x ** c for a constant c
@@ -246,7 +246,7 @@ def _formula(rule: Op, xs: Sequence[str]) -> str:
     return f"{name}({', '.join(xs)})"
 
 
-def _rule_of(node: Value) -> Op:
+def _rule_of(node: Value) -> Rule:
     """The op that made ``node``, a node with parents (only a leaf has no op)."""
     rule = node.rule
     if rule is None:
@@ -254,7 +254,7 @@ def _rule_of(node: Value) -> Op:
     return rule
 
 
-def _op_symbol(rule: Op) -> str:
+def _op_symbol(rule: Rule) -> str:
     return _OP_SYMBOLS.get(rule.name, rule.label) if OPS.get(rule.name) is rule else rule.label
 
 

@@ -75,11 +75,18 @@ _FORMS: dict[str, NumpyForm] = {
 }
 
 
+_USER_FORMS: dict[Op, NumpyForm] = {}
+"""Forms given with define_numpy_form, by op object: an op that define_op replaces (same
+name, new op) has none until it is given one."""
+
+
 def numpy_form(op: Op) -> NumpyForm | None:
     """The array form of ``op``, or None when it has none (the replay then does not apply)."""
     if op.constant is not None and op.label.startswith("**"):  # x ** c for a constant c
         c = op.constant
         return NumpyForm(lambda x: np.power(x, c))
+    if op in _USER_FORMS:
+        return _USER_FORMS[op]
     form = _FORMS.get(op.name)
     return form if form is not None and OPS.get(op.name) is op else None
 
@@ -93,4 +100,4 @@ def define_numpy_form(
     op = lookup(name, OPS, "op")
     if not callable(forward) or (partials is not None and not callable(partials)):
         raise TypeError("define_numpy_form: forward and partials must be callables")
-    _FORMS[op.name] = NumpyForm(forward, partials)
+    _USER_FORMS[op] = NumpyForm(forward, partials)

@@ -5,7 +5,8 @@ Two ways to use an optimizer:
 - PyTorch style: ``opt = SGD(model.parameters(), lr=0.1)``, then for every batch
   ``opt.zero_grad(); loss.backward(); opt.step()``;
 - Keras style: ``model.compile(SGD(lr=0.1), "mse")`` with an unbound optimizer, which
-  ``compile`` binds to the model's parameters (``opt.bind(params)``).
+  ``compile`` binds to the model's parameters (``opt.bind(params)``). Keras' spellings work
+  too: ``SGD(learning_rate=0.1)``, ``SGD(0.1)``, ``opt.learning_rate``.
 
 With g = dL/dp of each parameter p, one ``step()`` of
 
@@ -70,17 +71,28 @@ class Optimizer:
     """Updates a list of parameters (Values) from their ``.grad``.
 
     ``params=None`` leaves the optimizer unbound until ``bind(params)`` (which
-    ``model.compile`` calls). Subclasses implement ``_reset_state()`` and
-    ``_update(data, grads)`` on numpy arrays, which returns the new parameter values, or
-    ``(values, state)`` where ``state`` maps attribute names to their new values (the
-    optimizer's state after the step); it must not change anything itself.
+    ``model.compile`` calls); a number in its place is the learning rate, as Keras'
+    ``SGD(0.1)``. ``learning_rate=`` is Keras' name for ``lr=``. Subclasses implement
+    ``_reset_state()`` and ``_update(data, grads)`` on numpy arrays, which returns the new
+    parameter values, or ``(values, state)`` where ``state`` maps attribute names to their
+    new values (the optimizer's state after the step); it must not change anything itself.
     """
 
-    def __init__(self, params: Iterable[Value] | None = None, lr: float = 0.01) -> None:
-        self.lr = lr
+    default_lr = 0.01
+
+    def __init__(
+        self,
+        params: Iterable[Value] | float | None = None,
+        lr: float | None = None,
+        learning_rate: float | None = None,
+    ) -> None:
+        if isinstance(params, numbers.Real) and not isinstance(params, bool):
+            params, learning_rate = None, _only_one(params, learning_rate, "the first argument")
+        given = _only_one(lr, learning_rate, "lr")
+        self.lr = self.default_lr if given is None else given
         self.params: list[Value] = []
         if params is not None:
-            self.bind(params)
+            self.bind(params)  # type: ignore[arg-type]
 
     @property
     def lr(self) -> float:
@@ -90,6 +102,9 @@ class Optimizer:
     @lr.setter
     def lr(self, value: float) -> None:
         self._lr = nonnegative_number(value, f"{type(self).__name__}: lr")
+
+    learning_rate = lr
+    """Keras' name for ``lr``."""
 
     def bind(self, params: Iterable[Value]) -> Optimizer:
         """Optimize ``params`` from now on (forgetting any momentum or moments); returns self."""
@@ -101,7 +116,7 @@ class Optimizer:
             )
         params = list(params)
         for i, p in enumerate(params):
-            if type(p) is not Value:
+            if not isinstance(p, Value):
                 raise TypeError(f"{name}: params[{i}] must be a Value, got {type(p).__name__}")
         if not params:
             raise ValueError(f"{name}: got an empty list of parameters")
@@ -201,11 +216,13 @@ class SGD(Optimizer):
 
     def __init__(
         self,
-        params: Iterable[Value] | None = None,
-        lr: float = 0.01,
+        params: Iterable[Value] | float | None = None,
+        lr: float | None = None,
         momentum: float = 0.0,
         nesterov: bool = False,
         weight_decay: float = 0.0,
+        *,
+        learning_rate: float | None = None,
     ) -> None:
         self.momentum = nonnegative_number(momentum, "SGD: momentum")
         self.weight_decay = nonnegative_number(weight_decay, "SGD: weight_decay")
@@ -214,7 +231,7 @@ class SGD(Optimizer):
         if nesterov and self.momentum == 0:
             raise ValueError("SGD: Nesterov momentum requires a momentum > 0")
         self.nesterov = nesterov
-        super().__init__(params, lr)
+        super().__init__(params, lr, learning_rate)
 
     def __repr__(self) -> str:
         return (
@@ -238,13 +255,17 @@ class Adam(Optimizer):
     """Adam with bias correction and L2 weight decay added to the gradient, as
     ``torch.optim.Adam`` (not AdamW): see the module docstring."""
 
+    default_lr = 1e-3
+
     def __init__(
         self,
-        params: Iterable[Value] | None = None,
-        lr: float = 1e-3,
+        params: Iterable[Value] | float | None = None,
+        lr: float | None = None,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 0.0,
+        *,
+        learning_rate: float | None = None,
     ) -> None:
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
@@ -254,7 +275,7 @@ class Adam(Optimizer):
         )
         self.eps = positive_number(eps, "Adam: eps")
         self.weight_decay = nonnegative_number(weight_decay, "Adam: weight_decay")
-        super().__init__(params, lr)
+        super().__init__(params, lr, learning_rate)
 
     def __repr__(self) -> str:
         return (
@@ -283,6 +304,16 @@ def all_finite(values: np.ndarray) -> bool:
     is not finite (finite values can overflow it)."""
     with np.errstate(over="ignore", invalid="ignore"):
         return math.isfinite(values.sum()) or bool(np.isfinite(values).all())
+
+
+def _only_one(lr: float | None, learning_rate: float | None, name: str) -> float | None:
+    """The learning rate given as ``lr`` (named ``name``) or ``learning_rate``, not both."""
+    if lr is not None and learning_rate is not None:
+        raise TypeError(
+            f"the learning rate is given twice, as {name} ({lr!r}) and as learning_rate "
+            f"({learning_rate!r})"
+        )
+    return lr if lr is not None else learning_rate
 
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "adam": Adam}

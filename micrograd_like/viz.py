@@ -91,7 +91,7 @@ _POSITIVE, _NEGATIVE, _BAD_WEIGHT = "#2563eb", "#dc2626", "#9ca3af"
 def checked_rankdir(rankdir: object) -> str:
     if rankdir not in RANKDIRS:
         raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
-    return rankdir  # type: ignore[return-value]
+    return str(rankdir)
 
 
 def _too_large(count: str, limit: str, knob: str, advice: str) -> ValueError:
@@ -143,7 +143,11 @@ def _kind(node: Value, params: set[Value]) -> str:
 
 
 def _op_symbol(node: Value) -> str:
-    return _OP_SYMBOLS.get(node.rule.name, node.rule.label)
+    """How the op that made ``node`` (a node with parents) is drawn."""
+    rule = node.rule
+    if rule is None:
+        return ""
+    return _OP_SYMBOLS.get(rule.name, rule.label)
 
 
 def _grad_fill(grad: float, largest: float) -> dict[str, str]:
@@ -229,7 +233,7 @@ def draw_dot(
     ten times that many nodes (a value reused far along a long graph), is refused with a
     ValueError.
     """
-    if type(root) is not Value:
+    if not isinstance(root, Value):
         raise TypeError(f"draw_dot expects a Value, got {type(root).__name__}")
     rankdir = checked_rankdir(rankdir)
     max_nodes = count(max_nodes, "max_nodes")
@@ -365,7 +369,7 @@ def draw_network(
 
 
 def _as_graph(obj: object) -> graphviz.Digraph | graphviz.Graph | graphviz.Source:
-    if type(obj) is Value:
+    if isinstance(obj, Value):
         return draw_dot(obj)
     if isinstance(obj, (graphviz.Graph, graphviz.Digraph, graphviz.Source)):
         return obj

@@ -112,7 +112,7 @@ def test_early_stopping_on_a_real_validation_loss(capsys) -> None:
     val = history.history["val_loss"]
     assert len(val) < 30
     assert stopper.best == min(val)
-    assert model.evaluate(X, 1 - Y)["loss"] == pytest.approx(min(val))
+    assert model.evaluate(X, 1 - Y, return_dict=True, verbose=0)["loss"] == pytest.approx(min(val))
     assert f"Epoch {stopper.stopped_epoch + 1}: early stopping" in capsys.readouterr().out
 
 

@@ -42,16 +42,12 @@ def test_the_split_is_stratified_and_the_scaling_fitted_on_training_images_only(
     np.testing.assert_allclose(scaled[:, varying].std(axis=0), 1.0, rtol=1e-12)
 
 
-def test_glorot_scaling_keeps_the_draws_and_shrinks_them_to_the_range(digits):
-    from micrograd_like import MLP
-
-    plain, scaled = MLP(64, [128, 10], seed=3), digits.glorot_scaled(MLP(64, [128, 10], seed=3))
-    for a, b in zip(plain.layers, scaled.layers):
-        limit = np.sqrt(6.0 / (a.nin + a.nout))
-        w_plain = np.array([w.data for n in a.neurons for w in n.w])
-        w_scaled = np.array([w.data for n in b.neurons for w in n.w])
-        np.testing.assert_allclose(w_scaled, w_plain * limit, rtol=1e-15)
-        assert np.abs(w_scaled).max() <= limit
+def test_the_initial_weights_lie_in_glorot_s_range(digits):
+    model = digits.new_model()
+    for layer in model.layers:
+        limit = np.sqrt(6.0 / (layer.nin + layer.nout))
+        weights = np.array([w.data for n in layer.neurons for w in n.w])
+        assert np.abs(weights).max() <= limit and np.abs(weights).max() > 0.9 * limit
 
 
 def test_the_script_prints_the_matrix_and_draws_the_pictures(digits, tmp_path, capsys):

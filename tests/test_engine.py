@@ -643,11 +643,21 @@ def test_user_op_with_an_int_result_gives_a_float(scratch_ops) -> None:
     assert step(2.7).data == 2.0 and type(step(2.7).data) is float
 
 
+def test_define_op_run_again_replaces_the_op_with_a_warning(softplus) -> None:
+    before = softplus(Value(1.0))
+    with pytest.warns(UserWarning, match="replacing the op 'softplus'"):
+        again = define_op("softplus", math.exp, lambda x, out: (out,))
+    assert OPS["softplus"] is again and again is not softplus
+    assert again(1.0).data == math.exp(1.0)
+    assert before.rule is softplus  # Values made before keep the op that made them
+    before.backward()
+    assert before.parents[0].grad == pytest.approx(sigmoid(1.0), rel=1e-12)
+
+
 def test_define_op_refuses_bad_declarations(softplus) -> None:
-    with pytest.raises(ValueError, match="'softplus' already exists"):
-        define_op("softplus", math.exp, lambda x, out: (out,))
-    with pytest.raises(ValueError, match="'add' already exists"):
+    with pytest.raises(ValueError, match="'add' is a built-in op and cannot be replaced"):
         define_op("add", math.exp, lambda x, out: (out,))
+    assert OPS["add"](1.0, 2.0).data == 3.0
     for name in ("soft plus", "1st", "", 3):
         with pytest.raises(ValueError, match="name must be an identifier"):
             define_op(name, math.exp, lambda x, out: (out,))  # type: ignore[arg-type]

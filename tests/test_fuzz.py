@@ -34,18 +34,17 @@ finite = st.floats(allow_nan=False, allow_infinity=False)
 @st.composite
 def descriptions(draw) -> ModelDescription:
     """Any valid model: an MLP (one hidden activation, a linear last layer) or a Sequential
-    (any activation per layer), with any finite parameters."""
+    (any activation per layer, softmax on layers of two or more), with any finite
+    parameters."""
     kind = draw(st.sampled_from(["MLP", "Sequential"]))
     nin = draw(st.integers(1, 3))
     sizes = draw(st.lists(st.integers(1, 3), min_size=1, max_size=3))
-    names = sorted(ACTIVATIONS)
+    names = sorted(set(ACTIVATIONS) - {"softmax"})
     if kind == "MLP":
         hidden = draw(st.sampled_from(names))
         activations = [hidden] * (len(sizes) - 1) + ["linear"]
     else:
-        activations = draw(
-            st.lists(st.sampled_from(names), min_size=len(sizes), max_size=len(sizes))
-        )
+        activations = [draw(st.sampled_from(names + ["softmax"] * (n > 1))) for n in sizes]
     widths = [nin, *sizes]
     parameters = {}
     for i in range(len(sizes)):

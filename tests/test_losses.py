@@ -126,6 +126,8 @@ def torch_reference(name: str, torch, z, t):
         return 0.5 * F.mse_loss(z, t, reduction="sum")
     if name == "mse":
         return F.mse_loss(z, t)
+    if name == "mae":
+        return F.l1_loss(z, t)
     if name == "hinge":
         return torch.clamp(1 - (2 * t - 1) * z, min=0).mean()
     if name == "binary_crossentropy":
@@ -316,9 +318,11 @@ def test_loss_call_errors() -> None:
     z = [Value(0.1), Value(0.2)]
     with pytest.raises(ValueError, match="mse: y_true has 3 sample"):
         mse([1.0, 2.0, 3.0], z)
-    with pytest.raises(TypeError, match="y_pred must be a non-empty sequence"):
+    with pytest.raises(TypeError, match="for one sample .* y_true must be a number, got list"):
         mse([1.0], Value(0.1))
-    with pytest.raises(TypeError, match="y_pred must be a non-empty sequence"):
+    with pytest.raises(
+        TypeError, match="y_pred must be a Value .one sample. or a non-empty sequence"
+    ):
         mse([], [])
     with pytest.raises(TypeError, match=r"y_pred\[1\] must be a Value"):
         mse([1.0, 2.0], [Value(0.1), 0.2])

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import math
+import sys
 import warnings
 
 import numpy as np
@@ -74,7 +76,10 @@ def test_fit_on_moons_reaches_95_percent_validation_accuracy() -> None:
     history = model.fit(X, y, epochs=15, batch_size=32, validation_split=0.25, verbose=0, seed=0)
     assert history.history["val_accuracy"][-1] >= 0.95
     assert history.history["loss"][-1] < history.history["loss"][0] / 3
-    assert model.evaluate(X[150:], y[150:])["accuracy"] == history.history["val_accuracy"][-1]
+    assert (
+        model.evaluate(X[150:], y[150:], return_dict=True, verbose=0)["accuracy"]
+        == history.history["val_accuracy"][-1]
+    )
 
 
 def test_three_classes_with_sparse_categorical_crossentropy() -> None:
@@ -198,15 +203,22 @@ def test_validation_split_takes_the_last_rows_before_shuffling() -> None:
     X, y = tiny_data(10)
     model = compiled(lr=0.0)  # nothing changes, so every loss is that of the initial model
     history = model.fit(X, y, epochs=2, validation_split=0.3, verbose=0, seed=3)
-    assert history.history["val_loss"][0] == model.evaluate(X[7:], y[7:])["loss"]
-    assert history.history["loss"][0] == pytest.approx(model.evaluate(X[:7], y[:7])["loss"])
+    assert (
+        history.history["val_loss"][0]
+        == model.evaluate(X[7:], y[7:], return_dict=True, verbose=0)["loss"]
+    )
+    assert history.history["loss"][0] == pytest.approx(
+        model.evaluate(X[:7], y[:7], return_dict=True, verbose=0)["loss"]
+    )
 
 
 def test_validation_data() -> None:
     X, y = tiny_data(10)
     model = compiled(lr=0.0)
     history = model.fit(X[:6], y[:6], validation_data=(X[6:], y[6:]), verbose=0)
-    assert history.history["val_accuracy"] == [model.evaluate(X[6:], y[6:])["accuracy"]]
+    assert history.history["val_accuracy"] == [
+        model.evaluate(X[6:], y[6:], return_dict=True, verbose=0)["accuracy"]
+    ]
 
 
 def test_same_seeds_same_history_and_weights() -> None:
@@ -241,8 +253,10 @@ def test_evaluate_includes_the_l2_penalty() -> None:
     X, y = tiny_data(10)
     plain, penalised = compiled(), compiled(l2=0.01)
     penalty = 0.01 * sum(p.data**2 for p in plain.parameters())
-    assert penalised.evaluate(X, y)["loss"] == pytest.approx(plain.evaluate(X, y)["loss"] + penalty)
-    assert set(plain.evaluate(X, y)) == {"loss", "accuracy"}
+    assert penalised.evaluate(X, y, return_dict=True, verbose=0)["loss"] == pytest.approx(
+        plain.evaluate(X, y, return_dict=True, verbose=0)["loss"] + penalty
+    )
+    assert set(plain.evaluate(X, y, return_dict=True, verbose=0)) == {"loss", "accuracy"}
 
 
 def test_predict_gives_the_model_outputs_without_touching_gradients() -> None:
@@ -261,15 +275,15 @@ def test_predict_gives_the_model_outputs_without_touching_gradients() -> None:
 def test_train_on_batch_is_one_gradient_step() -> None:
     X, y = tiny_data(8)
     model = compiled(lr=0.1)
-    loss_before = model.evaluate(X, y)["loss"]
+    loss_before = model.evaluate(X, y, return_dict=True, verbose=0)["loss"]
     start = [p.data for p in model.parameters()]
     # the gradient of the mean hinge loss, by finite differences on evaluate
     expected = []
     for p, p0 in zip(model.parameters(), start):
         p.data = p0 + 1e-6
-        up = model.evaluate(X, y)["loss"]
+        up = model.evaluate(X, y, return_dict=True, verbose=0)["loss"]
         p.data = p0 - 1e-6
-        down = model.evaluate(X, y)["loss"]
+        down = model.evaluate(X, y, return_dict=True, verbose=0)["loss"]
         p.data = p0
         expected.append(p0 - 0.1 * (up - down) / 2e-6)
     assert model.train_on_batch(X, y) == loss_before
@@ -285,7 +299,7 @@ def test_a_custom_metric_function() -> None:
 
     model.compile("sgd", "mse", metrics=[max_error])
     outputs = model.predict(X)
-    result = model.evaluate(X, y)
+    result = model.evaluate(X, y, return_dict=True, verbose=0)
     assert result["max_error"] == pytest.approx(np.max(np.abs(y[:, None] - outputs)))
 
 
@@ -301,10 +315,35 @@ def test_verbose_levels(capsys) -> None:
     lines = out.splitlines()
     assert [line.split(" - ")[0] for line in lines] == ["Epoch 1/2", "Epoch 2/2"]
     assert "loss: " in lines[0] and "accuracy: " in lines[0]
-    compiled().fit(X, y, epochs=2, batch_size=5, verbose=1)
+    compiled().fit(X, y, epochs=2, batch_size=5, verbose=1)  # not on a terminal: lines
     out, err = capsys.readouterr()
     assert out == ""
-    assert "Epoch 2/2" in err and "loss=" not in err and "loss: " in err and "4/4" in err
+    assert [line.split(" - ")[0] for line in err.splitlines()] == ["Epoch 1/2", "Epoch 2/2"]
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_is_a_bar_per_epoch_on_a_terminal_and_a_line_per_epoch_in_a_log(
+    monkeypatch,
+) -> None:
+    X, y = tiny_data(10)
+    for verbose in (1, "auto"):
+        terminal = FakeTerminal()
+        monkeypatch.setattr(sys, "stderr", terminal)
+        compiled().fit(X, y, epochs=3, batch_size=5, verbose=verbose)
+        bars = terminal.getvalue()
+        for epoch in (1, 2, 3):  # one bar per epoch, each over its 2 batches
+            assert f"Epoch {epoch}/3: 100%" in bars and "2/2" in bars
+        assert "loss: " in bars and "loss=" not in bars
+    log = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", log)
+    compiled().fit(X, y, epochs=100, batch_size=1, verbose=1)
+    lines = log.getvalue().splitlines()
+    assert len(lines) == 100 and lines[-1].startswith("Epoch 100/100 - loss: ")
+    assert len(log.getvalue()) < 100 * 60  # a line per epoch, not every refresh of a bar
 
 
 # ---------------------------------------------------------------- a diverging model
@@ -399,7 +438,7 @@ def test_labels_the_loss_cannot_take(loss, y) -> None:
         ({"validation_split": "0.2"}, "validation_split must be a number"),
         ({"validation_data": ([[0.0, 0.0]],)}, "pair"),
         ({"validation_data": ([[0.0, 0.0, 0.0]], [1])}, "takes 2 feature"),
-        ({"verbose": 3}, "verbose must be 0, 1 or 2"),
+        ({"verbose": 3}, "verbose must be 0, 1, 2 or 'auto', got 3"),
     ],
 )
 def test_bad_fit_arguments(kwargs, message) -> None:
@@ -439,7 +478,7 @@ def test_loss_names_and_aliases_are_accepted() -> None:
     X, y = tiny_data(6)
     model = MLP(2, [2, 1], seed=0)
     model.compile("sgd", "mse", metrics=["acc", "mean_absolute_error"])
-    assert set(model.evaluate(X, y)) == {"loss", "accuracy", "mae"}
+    assert set(model.evaluate(X, y, return_dict=True, verbose=0)) == {"loss", "accuracy", "mae"}
 
 
 def test_the_same_arguments_without_warnings() -> None:

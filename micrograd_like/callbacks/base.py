@@ -1,7 +1,9 @@
 """The callback protocol (Keras'): hooks that ``fit`` calls around epochs and batches.
 
 A callback overrides some of ``on_train_begin/end(logs)``, ``on_epoch_begin/end(epoch,
-logs)`` and ``on_train_batch_begin/end(batch, logs)``. Epochs and batches count from 0.
+logs)`` and ``on_train_batch_begin/end(batch, logs)``, or their older Keras names
+``on_batch_begin/end(batch, logs)``, which the default ``on_train_batch_begin/end`` call.
+:class:`LambdaCallback` makes a callback from functions. Epochs and batches count from 0.
 ``logs`` is a dict: at a batch end it holds the running ``loss`` and metrics of the epoch so
 far, at an epoch end the epoch's ``loss`` and metrics plus the ``val_``-prefixed ones when
 there is validation data. A callback may add entries (``LearningRateScheduler`` adds
@@ -19,10 +21,11 @@ The built-in callbacks whose batch hooks read only ``logs`` declare it.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["Callback", "CallbackList", "History", "Logs"]
+__all__ = ["Callback", "CallbackList", "History", "LambdaCallback", "Logs"]
 
 Logs = dict[str, Any]
 """What a hook receives: logged name -> value."""
@@ -59,10 +62,47 @@ class Callback:
         pass
 
     def on_train_batch_begin(self, batch: int, logs: Logs | None = None) -> None:
-        pass
+        self.on_batch_begin(batch, logs)  # Keras' older name, as Keras calls it
 
     def on_train_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        self.on_batch_end(batch, logs)
+
+    def on_batch_begin(self, batch: int, logs: Logs | None = None) -> None:
         pass
+
+    def on_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        pass
+
+
+_HOOKS = (
+    "on_train_begin",
+    "on_train_end",
+    "on_epoch_begin",
+    "on_epoch_end",
+    "on_train_batch_begin",
+    "on_train_batch_end",
+    "on_batch_begin",
+    "on_batch_end",
+)
+
+
+class LambdaCallback(Callback):
+    """A callback made of functions, as in Keras: ``LambdaCallback(on_epoch_end=lambda
+    epoch, logs: print(epoch, logs["loss"]))``. Each keyword is a hook's name
+    (``on_train_begin/end(logs)``, ``on_epoch_begin/end(epoch, logs)``,
+    ``on_train_batch_begin/end(batch, logs)`` or ``on_batch_begin/end(batch, logs)``)."""
+
+    def __init__(self, **hooks: Any) -> None:
+        super().__init__()
+        for name, function in hooks.items():
+            if name not in _HOOKS:
+                raise TypeError(
+                    f"LambdaCallback got an unknown hook {name!r}; the hooks are "
+                    f"{', '.join(_HOOKS)}"
+                )
+            if not callable(function):
+                raise TypeError(f"LambdaCallback: {name} must be a function, got {function!r}")
+            setattr(self, name, function)
 
 
 class CallbackList:
@@ -108,3 +148,32 @@ class History(Callback):
         self.epoch.append(epoch)
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(value)
+
+    def __repr__(self) -> str:
+        return f"<History of {len(self.epoch)} epoch(s): {', '.join(self.history) or 'no logs'}>"
+
+    def _repr_html_(self, rows: int = 10) -> str:
+        """The logs as an HTML table, one row per epoch (the first and last ``rows // 2``
+        of a long run), which is how Jupyter shows a History."""
+        keys = list(self.history)
+        shown = list(range(len(self.epoch)))
+        if len(shown) > rows:
+            shown = shown[: rows // 2] + [-1] + shown[-(rows // 2) :]
+        head = "".join(f"<th>{html.escape(key)}</th>" for key in ["epoch", *keys])
+        body = []
+        for i in shown:
+            cells = (
+                ["…"] * (len(keys) + 1)
+                if i < 0
+                else [
+                    str(self.epoch[i] + 1),
+                    *(_cell(self.history[key], i) for key in keys),
+                ]
+            )
+            body.append("<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>")
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _cell(values: list, i: int) -> str:
+    value = values[i] if i < len(values) else ""
+    return f"{value:.4g}" if isinstance(value, float) else html.escape(str(value))

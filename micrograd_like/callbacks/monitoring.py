@@ -128,7 +128,7 @@ class EarlyStopping(Callback):
         if self.stopped_epoch is not None and self.verbose:
             print(f"Epoch {self.stopped_epoch + 1}: early stopping")
         if self.restore_best_weights and self.best_weights is not None:
-            if self.verbose:
+            if self.verbose and self.best_epoch is not None:
                 print(f"Restoring the parameters of the best epoch: {self.best_epoch + 1}")
             self.model.load_state_dict(self.best_weights)
 

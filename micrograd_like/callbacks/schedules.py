@@ -1,4 +1,4 @@
-"""Changing the learning rate from epoch to epoch."""
+"""Changing the learning rate from epoch to epoch: on a schedule, or when progress stalls."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ import math
 import numbers
 from collections.abc import Callable
 
+from ..checks import count, nonnegative_number, positive_number
 from .base import Callback, Logs
+from .monitoring import _Monitor
 
-__all__ = ["LearningRateScheduler"]
+__all__ = ["LearningRateScheduler", "ReduceLROnPlateau"]
 
 
 class LearningRateScheduler(Callback):
@@ -52,3 +54,61 @@ def _positional_count(function: Callable) -> int:
     if any(p.kind is p.VAR_POSITIONAL for p in parameters):
         return 2
     return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in parameters)
+
+
+class ReduceLROnPlateau(Callback):
+    """Keras' ReduceLROnPlateau: when ``monitor`` has not improved (by more than
+    ``min_delta``) for ``patience`` epochs, multiply the learning rate by ``factor`` (never
+    below ``min_lr``), then wait ``cooldown`` epochs before counting again. The learning
+    rate of each epoch is logged as ``learning_rate``."""
+
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        factor: float = 0.1,
+        patience: int = 10,
+        verbose: int = 0,
+        mode: str = "auto",
+        min_delta: float = 1e-4,
+        cooldown: int = 0,
+        min_lr: float = 0.0,
+    ) -> None:
+        super().__init__()
+        self.factor = positive_number(factor, "ReduceLROnPlateau: factor", below=1.0)
+        self.patience = count(patience, "ReduceLROnPlateau: patience", minimum=0)
+        self.cooldown = count(cooldown, "ReduceLROnPlateau: cooldown", minimum=0)
+        self.min_lr = nonnegative_number(min_lr, "ReduceLROnPlateau: min_lr")
+        self.monitor = monitor
+        self.verbose = verbose
+        self._tracker = _Monitor(
+            "ReduceLROnPlateau", monitor, mode, nonnegative_number(min_delta, "min_delta")
+        )
+        self.on_train_begin()
+
+    def on_train_begin(self, logs: Logs | None = None) -> None:
+        self._tracker.reset()
+        self.wait = 0
+        self.cooldown_counter = 0
+
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        optimizer = getattr(self.model, "optimizer", None)
+        if optimizer is None:
+            raise ValueError("ReduceLROnPlateau needs a compiled model (model.compile)")
+        if logs is not None:
+            logs["learning_rate"] = optimizer.lr
+        value = self._tracker.current(logs)
+        if value is None:
+            return
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.wait = 0
+        if self._tracker.improved(value):
+            self.wait = 0
+        elif self.cooldown_counter == 0:
+            self.wait += 1
+            if self.wait >= self.patience and optimizer.lr > self.min_lr:
+                optimizer.lr = max(optimizer.lr * self.factor, self.min_lr)
+                if self.verbose:
+                    print(f"Epoch {epoch + 1}: ReduceLROnPlateau: learning rate {optimizer.lr:.4g}")
+                self.cooldown_counter = self.cooldown
+                self.wait = 0

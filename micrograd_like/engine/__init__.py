@@ -13,11 +13,12 @@
 from .autodiff import grad
 from .graph import topological_order
 from .recording import enable_grad, is_grad_enabled, no_grad
-from .value import OPS, Op, Value, define_op, power_op
+from .value import OPS, Op, Rule, Value, define_op, power_op
 
 __all__ = [
     "OPS",
     "Op",
+    "Rule",
     "Value",
     "define_op",
     "enable_grad",

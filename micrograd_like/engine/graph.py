@@ -9,11 +9,18 @@ from __future__ import annotations
 import contextlib
 import gc
 import math
+import numbers
 import operator
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-__all__ = ["cyclic_collector_paused", "reverse_sweep", "sweep_into_grads", "topological_order"]
+__all__ = [
+    "checked_partials",
+    "cyclic_collector_paused",
+    "reverse_sweep",
+    "sweep_into_grads",
+    "topological_order",
+]
 
 _data, _grad = operator.attrgetter("data"), operator.attrgetter("grad")
 
@@ -85,7 +92,7 @@ def reverse_sweep(order: list[Any], seed: Any, *, differentiable: bool = False) 
 
 def _checked_sweep(order: list[Any], seed: Any, *, differentiable: bool = False) -> dict[Any, Any]:
     """:func:`reverse_sweep` with each local partial and each gradient checked as it is
-    made (``checked_partials``, and every product and sum finite)."""
+    made (:func:`checked_partials`, and every product and sum finite)."""
     grads: dict[Any, Any] = {order[-1]: seed}
     for node in reversed(order):
         parents = node._parents
@@ -94,9 +101,9 @@ def _checked_sweep(order: list[Any], seed: Any, *, differentiable: bool = False)
         g = grads[node]
         rule = node._rule
         if differentiable:
-            partials = rule.checked_partials(parents, node)
+            partials = checked_partials(rule, parents, node)
         else:
-            partials = rule.checked_partials([*map(_data, parents)], node.data)
+            partials = checked_partials(rule, [*map(_data, parents)], node.data)
         for i, (parent, partial) in enumerate(zip(parents, partials)):
             previous = grads.get(parent)
             try:
@@ -111,14 +118,46 @@ def _checked_sweep(order: list[Any], seed: Any, *, differentiable: bool = False)
     return grads
 
 
+def checked_partials(rule: Any, inputs: Sequence[Any], out: Any) -> tuple:
+    """``rule.local_partials(inputs, out)``, each one checked: a finite real number (as a
+    float), or, when ``out`` is a node (differentiable gradients), also a node. A non-real
+    partial is a TypeError, nan a ValueError and an infinite one an OverflowError, naming
+    the op, its inputs and the input position."""
+    partials = rule.local_partials(inputs, out)
+    on_nodes = hasattr(out, "_parents")
+    checked: list[Any] = []
+    for i, partial in enumerate(partials):
+        if on_nodes and hasattr(partial, "_parents"):
+            checked.append(partial)
+            continue
+        datas = ", ".join(repr(getattr(x, "data", x)) for x in inputs)
+        where = f"the derivative of op {rule.name!r} at ({datas}), input {i},"
+        if not isinstance(partial, numbers.Real):
+            raise TypeError(
+                f"{where} is {type(partial).__name__} {partial!r:.80}; a partial must be "
+                "a real number"
+            )
+        try:
+            number = float(partial)
+        except OverflowError:
+            raise OverflowError(f"{where} is {partial!r:.80}, too large for a float") from None
+        if number != number:
+            raise ValueError(f"{where} is nan")
+        if number - number != 0.0:
+            raise OverflowError(f"{where} is {number!r}: not a finite float")
+        checked.append(number)
+    return tuple(checked)
+
+
 def sweep_into_grads(order: list[Any], seed: float) -> bool:
     """The fast path of ``backward()``: ``reverse_sweep`` on floats, unchecked, accumulating
     in the nodes' own ``.grad`` (an attribute update costs less than a dict update, and no
     copy is left to make); every interior node then holds d(root)/d(node) and every leaf
     has it added to the ``.grad`` it had. Returns True when every ``.grad`` so made is a
-    finite float (one sum says so); otherwise, or if a partial fails, every ``.grad`` is
+    finite float (one sum says so); otherwise, if a partial fails, or if a node's rule is
+    not an op with a ``derivative`` (a hand-made ``_backward`` closure), every ``.grad`` is
     put back as it was and it returns False: the caller then runs the checked sweep, which
-    says what went wrong and where."""
+    honours every kind of rule and says what went wrong and where."""
     saved = [node.grad for node in order]
     for node in order:
         node.grad = 0.0
@@ -138,8 +177,8 @@ def sweep_into_grads(order: list[Any], seed: float) -> bool:
             if not node._parents:  # leaves accumulate, as in PyTorch
                 node.grad = grad + node.grad
         total = sum(map(_grad, order), 0.0)
-    except (TypeError, ValueError, ArithmeticError):
-        total = None
+    except (TypeError, ValueError, ArithmeticError, AttributeError):
+        total = None  # AttributeError: a rule without ``derivative`` (a hand-made closure)
     except BaseException:
         _restore(order, saved)
         raise

@@ -5,6 +5,9 @@ remembers its inputs (``parents``, an ordered tuple) and the :class:`Op` that ma
 (``rule``). Each op is declared once in :data:`OPS` with its forward function on floats
 and its local partial derivatives (their math is in :mod:`.rules`); ``backward()`` applies
 the chain rule over the graph in reverse topological order (:mod:`.graph`).
+
+micrograd's data model is kept as views of the same graph: ``Value(data, _children, _op,
+label)``, ``_prev``, ``_op`` and ``_backward`` (hand-made nodes: :mod:`.handmade`).
 """
 
 from __future__ import annotations
@@ -13,15 +16,19 @@ import inspect
 import math
 import numbers
 import operator
-from collections.abc import Callable, Sequence
+import warnings
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import cast
 
 from . import rules
 from .graph import cyclic_collector_paused, reverse_sweep, sweep_into_grads, topological_order
+from .handmade import MICROGRAD_LABELS, ClosureRule, ParentSet
+from .pickling import copy_node, reduce_node, restore_node
 from .recording import recording
 
-__all__ = ["OPS", "Op", "Value", "define_op", "power_op"]
+__all__ = ["OPS", "Op", "Rule", "Value", "define_op", "power_op"]
 
 
 def _to_float(x: object, what: str = "Value") -> float:
@@ -67,11 +74,11 @@ class Op:
         if self.arity is not None and len(args) != self.arity:
             raise TypeError(f"{self.name} takes {self.arity} argument(s), got {len(args)}")
         for a in args:
-            if type(a) is not Value:  # wrap numbers as constant leaves
-                nodes = tuple(a if type(a) is Value else Value(a) for a in args)
+            if type(a) is not Value:  # wrap numbers as constant leaves (subclasses are Values)
+                nodes = tuple(a if isinstance(a, Value) else Value(a) for a in args)
                 break
         else:
-            nodes = args
+            nodes = cast("tuple[Value, ...]", args)  # the loop found only Values
         try:
             data = self.forward(*map(_data, nodes))
         except (ValueError, ZeroDivisionError) as exc:
@@ -92,7 +99,7 @@ class Op:
         """d(out)/d(input_i) for each input, with a clear error where it is undefined.
 
         Only their number is checked here (the replay calls this on arrays too);
-        :meth:`checked_partials` checks each one.
+        :func:`.graph.checked_partials` checks each one.
         """
         try:
             partials = self.derivative(*inputs, out)
@@ -119,35 +126,35 @@ class Op:
             )
         return partials
 
-    def checked_partials(self, inputs: Sequence, out) -> tuple:
-        """:meth:`local_partials`, each one checked: a finite real number (as a float), or
-        on Values also a Value. A non-real partial is a TypeError, nan a ValueError and an
-        infinite one an OverflowError, naming the op, its inputs and the input position."""
-        partials = self.local_partials(inputs, out)
-        checked: list[Value | float] = []
-        for i, partial in enumerate(partials):
-            if type(partial) is Value and type(out) is Value:
-                checked.append(partial)
-                continue
-            where = f"the derivative of op {self.name!r} at ({_describe(inputs)}), input {i},"
-            if not isinstance(partial, numbers.Real):
-                raise TypeError(
-                    f"{where} is {type(partial).__name__} {partial!r:.80}; a partial must be "
-                    "a real number"
-                )
-            try:
-                number = float(partial)
-            except OverflowError:
-                raise OverflowError(f"{where} is {partial!r:.80}, too large for a float") from None
-            if number != number:
-                raise ValueError(f"{where} is nan")
-            if number - number != 0.0:
-                raise OverflowError(f"{where} is {number!r}: not a finite float")
-            checked.append(number)
-        return tuple(checked)
+    def __reduce__(self) -> tuple:
+        """Pickled by name (or by exponent for ``x ** c``), so a copy is the same op."""
+        if self.constant is not None:
+            return power_op, (self.constant,)
+        if OPS.get(self.name) is not self:
+            raise TypeError(
+                f"cannot pickle op {self.name!r}: only ops in OPS (built-in or from define_op) "
+                "pickle, by name, and this one is not (or no longer) there"
+            )
+        return _op_named, (self.name,)
+
+    def __copy__(self) -> Op:
+        return self
+
+    def __deepcopy__(self, memo: dict) -> Op:
+        return self
 
 
-def _not_finite(name: str, nodes: Sequence[Value], data: float) -> ArithmeticError:
+def _op_named(name: str) -> Op:
+    """The op called ``name``, for unpickling."""
+    if name not in OPS:
+        raise ValueError(
+            f"the pickled graph uses the op {name!r}, which is not defined here: run its "
+            "define_op before loading"
+        )
+    return OPS[name]
+
+
+def _not_finite(name: str, nodes: Sequence[Value], data: float) -> ValueError | OverflowError:
     """The error for an op whose result is inf or nan: a non-finite input (possible only
     through an assignment to ``.data``) or an overflow."""
     for node in nodes:
@@ -159,14 +166,18 @@ def _not_finite(name: str, nodes: Sequence[Value], data: float) -> ArithmeticErr
 
 
 def _describe(values: Sequence) -> str:
-    datas = [v.data if type(v) is Value else v for v in values]
+    datas = [v.data if isinstance(v, Value) else v for v in values]
     return ", ".join(f"{d!r}" for d in datas)
 
 
 _data = operator.attrgetter("data")
+_isfinite = math.isfinite
 
 OPS: dict[str, Op] = {}
 """Every named op, by name: the engine's built-ins and those added with define_op."""
+
+_BUILT_IN: frozenset[str] = frozenset()
+"""The names of the engine's own ops (set once they are declared below): never replaced."""
 
 
 def define_op(
@@ -189,11 +200,14 @@ def define_op(
 
         softplus = define_op("softplus", lambda x: math.log1p(math.exp(x)),
                              lambda x, out: (1 - math.e ** -out,))
+
+    Declaring a name again (re-running a notebook cell) replaces the op, with a warning;
+    Values made before keep the op that made them. The built-in ops cannot be replaced.
     """
     if not isinstance(name, str) or not name.isidentifier():
         raise ValueError(f"define_op: name must be an identifier, got {name!r}")
-    if name in OPS:
-        raise ValueError(f"define_op: an op named {name!r} already exists")
+    if name in _BUILT_IN:
+        raise ValueError(f"define_op: {name!r} is a built-in op and cannot be replaced")
     if not callable(forward) or not callable(derivative):
         raise TypeError("define_op: forward and derivative must be callables")
     if arity is None:
@@ -204,6 +218,11 @@ def define_op(
         domain = ((-3.0, 3.0),) * (arity or 1)
     domain = _checked_domain(name, domain, arity)
     op = Op(name, forward, derivative, arity, domain, tuple(kinks))
+    if name in OPS:
+        warnings.warn(
+            f"define_op: replacing the op {name!r} (Values made before keep the old one)",
+            stacklevel=2,
+        )
     OPS[name] = op
     return op
 
@@ -263,6 +282,7 @@ define_op(
 )
 
 ADD, MUL, POW = OPS["add"], OPS["mul"], OPS["pow"]
+_BUILT_IN = frozenset(OPS)
 
 
 def _constant_power_partial(c: float) -> Callable[..., tuple]:
@@ -291,26 +311,58 @@ def power_op(exponent: float) -> Op:
 # ---------------------------------------------------------------- the Value node
 
 
+Rule = Op | ClosureRule
+"""What made a node: an :class:`Op` of the table, or the closure of a node made by hand."""
+
+
 class Value:
     """A scalar in a computation graph: ``data`` (float), ``grad`` (float), ``label``.
 
     ``Value(2.0) * 3 + 1`` builds a graph; ``backward()`` fills ``.grad`` of every node.
     Comparisons (``<``, ``<=``, ``>``, ``>=``) compare ``data`` and return bool; ``==``
-    is identity, so Values can be kept in sets and dicts.
+    is identity, so Values can be kept in sets and dicts. Operations on subclasses of Value
+    give plain Values, as in micrograd.
+
+    The signature is micrograd's: ``Value(data, _children=(), _op='', label='')``. Given
+    children, the node is made by hand (the lecture's way to add an op): assign it a
+    ``_backward`` closure that adds d(out)/d(child) * out.grad to each child's ``grad``
+    (:mod:`.handmade`). ``define_op`` is the way that also gives second derivatives.
     """
 
     __slots__ = ("data", "grad", "label", "_parents", "_rule")
 
-    def __init__(self, data: float, label: str = "") -> None:
+    def __init__(
+        self, data: float, _children: Iterable[Value] = (), _op: str = "", label: str = ""
+    ) -> None:
         self.data = data if type(data) is float else _to_float(data)
-        if not math.isfinite(self.data):
+        if not _isfinite(self.data):
             raise ValueError(f"Value expects a finite number, got {self.data!r}")
         self.grad = 0.0
-        if not isinstance(label, str):
-            raise TypeError(f"Value label must be a str, got {type(label).__name__}")
-        self.label = label
+        self.label = ""
         self._parents: tuple[Value, ...] = ()
-        self._rule: Op | None = None
+        self._rule: Op | ClosureRule | None = None
+        if label != "":
+            if not isinstance(label, str):
+                raise TypeError(f"Value label must be a str, got {type(label).__name__}")
+            self.label = label
+        if _children or _op:
+            self._made_by_hand(_children, _op)
+
+    def _made_by_hand(self, children: Iterable[Value], op: str) -> None:
+        """Record the children (each once, in order) and the op label of a hand-made node."""
+        if not isinstance(op, str):
+            raise TypeError(f"Value _op must be a str, got {type(op).__name__}")
+        try:
+            parents = tuple(dict.fromkeys(children))
+        except TypeError:
+            raise TypeError(
+                f"Value _children must be an iterable of Values, got {type(children).__name__}"
+            ) from None
+        for i, child in enumerate(parents):
+            if not isinstance(child, Value):
+                raise TypeError(f"Value _children[{i}] must be a Value, got {type(child).__name__}")
+        self._parents = parents
+        self._rule = ClosureRule(op, self)
 
     @classmethod
     def _node(cls, data: float, parents: tuple[Value, ...], rule: Op | None) -> Value:
@@ -329,15 +381,76 @@ class Value:
         return self._rule.label if self._rule is not None else ""
 
     @property
-    def rule(self) -> Op | None:
+    def rule(self) -> Rule | None:
         """The :class:`Op` that made this node (None for a leaf): its name, forward and
-        local partials."""
+        local partials; for a node made by hand, its :class:`~.handmade.ClosureRule`."""
         return self._rule
 
     @property
     def parents(self) -> tuple[Value, ...]:
         """The inputs of the op that made this node, in order."""
         return self._parents
+
+    # -- micrograd's names for the same graph
+    @property
+    def _prev(self) -> ParentSet:
+        """micrograd's ``_prev``: the inputs as a read-only set (in input order)."""
+        return ParentSet(self._parents)
+
+    @property
+    def _op(self) -> str:
+        """micrograd's ``_op``: '+', '*', '**2', 'ReLU', 'tanh', 'exp', ... ('' for a leaf)."""
+        rule = self._rule
+        if rule is None:
+            return ""
+        return MICROGRAD_LABELS.get(rule.name, rule.label) if type(rule) is Op else rule.label
+
+    @property
+    def _backward(self) -> Callable[[], None]:
+        """micrograd's ``_backward``: called, it adds d(self)/d(input) * self.grad to each
+        input's ``grad``. Assign a closure to a node made by hand (see the class docstring)
+        and ``backward()`` uses it."""
+        rule = self._rule
+        if type(rule) is ClosureRule and rule.backward is not None:
+            return rule.backward
+        return self._push_grad
+
+    @_backward.setter
+    def _backward(self, closure: Callable[[], None]) -> None:
+        if not callable(closure):
+            raise TypeError(f"_backward must be a function of no arguments, got {closure!r}")
+        if not self._parents:
+            raise ValueError(
+                "only a node with children, such as Value(data, _children, _op), takes a "
+                f"_backward closure; {self!r} is a leaf, with no children to pass its grad to"
+            )
+        if type(self._rule) is not ClosureRule:
+            self._rule = ClosureRule(self._op, self)
+        self._rule.backward = closure
+
+    def _push_grad(self) -> None:
+        """input.grad += d(self)/d(input) * self.grad for each input (a repeated input once
+        per use)."""
+        parents, rule = self._parents, self._rule
+        if parents and rule is not None:
+            partials = rule.local_partials([p.data for p in parents], self.data)
+            for parent, partial in zip(parents, partials):
+                parent.grad += partial * self.grad
+
+    def item(self) -> float:
+        """The value as a Python float (PyTorch's name for ``.data``)."""
+        return self.data
+
+    # -- pickling and copying (whole graphs, any depth: see .pickling)
+    def __reduce_ex__(self, protocol: object) -> tuple:
+        return reduce_node(self)
+
+    def __setstate__(self, state: tuple) -> None:
+        restore_node(self, state)
+
+    def __copy__(self) -> Value:
+        """A new node with the same data, grad, label, inputs and op."""
+        return copy_node(self)
 
     # -- arithmetic (sub, neg and div are derived from add, mul and pow)
     def __add__(self, other: Value | float) -> Value:
@@ -359,16 +472,20 @@ class Value:
         return MUL(self, -1.0)
 
     def __sub__(self, other: Value | float) -> Value:
-        return ADD(self, -other if type(other) is Value else -_to_float(other, "subtraction"))
+        return ADD(self, -other if isinstance(other, Value) else -_to_float(other, "subtraction"))
 
     def __rsub__(self, other: float) -> Value:
         return ADD(other, -self)
 
     def __truediv__(self, other: Value | float) -> Value:
-        divisor = other.data if type(other) is Value else _to_float(other, "division")
+        if isinstance(other, Value):
+            if other.data == 0:
+                raise ZeroDivisionError(f"division by zero: {self.data!r} / 0")
+            return MUL(self, other**-1)
+        divisor = _to_float(other, "division")
         if divisor == 0:
             raise ZeroDivisionError(f"division by zero: {self.data!r} / 0")
-        return MUL(self, other**-1 if type(other) is Value else 1.0 / divisor)
+        return MUL(self, 1.0 / divisor)
 
     def __rtruediv__(self, other: float) -> Value:
         if self.data == 0:
@@ -376,7 +493,7 @@ class Value:
         return MUL(other, self**-1)
 
     def __pow__(self, exponent: Value | float) -> Value:
-        if type(exponent) is Value:
+        if isinstance(exponent, Value):
             return POW(self, exponent)
         return power_op(_to_float(exponent, "the exponent of **"))(self)
 
@@ -486,4 +603,4 @@ def _check_accumulated(order: list[Value], grads: dict[Value, float]) -> None:
 
 
 def _data_of(x: Value | float) -> float:
-    return x.data if type(x) is Value else _to_float(x, "comparison with a Value")
+    return x.data if isinstance(x, Value) else _to_float(x, "comparison with a Value")

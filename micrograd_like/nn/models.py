@@ -2,102 +2,210 @@
 
 from __future__ import annotations
 
+import html
 import os
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from ..checks import count
 from ..engine import Value
 from ..files import DEFAULT_MAX_BYTES
 from ..serialization import ModelDescription, read_model_file, write_model_file
-from .layers import ACTIVATIONS, Layer, random_source
+from .layers import ACTIVATIONS, InitializerSpec, Layer, input_width, random_source
 from .module import Module
+
+if TYPE_CHECKING:
+    import numpy as np
+    import torch
 
 __all__ = ["MLP", "Sequential", "load_model", "save_model"]
 
 
 class Sequential(Module):
-    """Layers applied one after the other: ``Sequential(Layer(2, 16), Layer(16, 1, nonlin=False))``
-    (a list of layers works too). Returns a Value for one output, else a list."""
+    """Layers applied one after the other: ``Sequential([Dense(16, activation="relu"),
+    Dense(1)])`` as in Keras, or ``Sequential(Layer(2, 16), Layer(16, 1, nonlin=False))``;
+    ``add(layer)`` appends one. Returns a Value for one output, else a list.
+
+    A layer whose number of inputs is unknown (a ``Dense``) is built as soon as the layer
+    before it is; the first one when the model is first called or fitted (or by
+    ``build(n_inputs)``)."""
 
     static_graph = True
 
     def __init__(self, *layers: Layer | Sequence[Layer]) -> None:
         if len(layers) == 1 and isinstance(layers[0], (list, tuple)):
             layers = tuple(layers[0])
-        if not layers:
-            raise ValueError("Sequential needs at least one Layer")
-        for i, layer in enumerate(layers):
-            if not isinstance(layer, Layer):
-                raise TypeError(
-                    f"Sequential takes Layer objects; item {i} is a {type(layer).__name__}"
-                )
-        for i in range(1, len(layers)):
-            if layers[i].nin != layers[i - 1].nout:
+        self.layers: list[Layer] = []
+        for layer in layers:
+            self.add(layer)  # type: ignore[arg-type]
+
+    def add(self, layer: Layer) -> None:
+        """Append ``layer``; it reads the outputs of the last layer."""
+        if not isinstance(layer, Layer):
+            raise TypeError(
+                f"Sequential takes Layer objects (Layer, Dense); item {len(self.layers)} is "
+                f"a {type(layer).__name__}"
+            )
+        if self.layers and self.layers[-1].built:
+            previous = self.layers[-1]
+            if layer.built and layer.nin != previous.nout:
                 raise ValueError(
-                    f"layer {i} reads {layers[i].nin} input(s) but layer {i - 1} gives "
-                    f"{layers[i - 1].nout} output(s)"
+                    f"layer {len(self.layers)} reads {layer.nin} input(s) but layer "
+                    f"{len(self.layers) - 1} gives {previous.nout} output(s)"
                 )
-        self.layers = list(layers)
+            layer.build(previous.nout)
+        self.layers.append(layer)
+
+    @property
+    def built(self) -> bool:
+        """True once every layer has its weights."""
+        return bool(self.layers) and all(layer.built for layer in self.layers)
+
+    def build(self, input_shape: int | Sequence[int | None]) -> None:
+        """Build every layer for ``input_shape`` inputs (an int, or a Keras shape such as
+        ``(None, 2)``)."""
+        width = input_width(input_shape)
+        for layer in self._checked_layers():
+            layer.build(width)
+            width = layer.nout
+
+    def _checked_layers(self) -> list[Layer]:
+        if not self.layers:
+            raise ValueError("the Sequential model has no layers yet: add(layer) first")
+        return self.layers
 
     def __call__(self, x) -> Value | list[Value]:
-        for layer in self.layers:
+        for layer in self._checked_layers():
             x = layer.forward(x)
         return x[0] if len(x) == 1 else x
 
     @property
-    def nin(self) -> int:
-        return self.layers[0].nin
+    def nin(self) -> int | None:
+        """The number of inputs (None until the model is built)."""
+        return self.layers[0].nin if self.layers else None
 
     @property
-    def nout(self) -> int:
-        return self.layers[-1].nout
+    def nout(self) -> int | None:
+        return self.layers[-1].nout if self.layers else None
 
-    def summary(self) -> str:
-        """A table of the layers (output size, activation, parameter count) and the total;
-        ``print(model.summary())`` shows it."""
+    # -- Keras' summary and weights
+    def _built_width(self) -> int:
+        """The number of inputs of a built model; ValueError with what to do otherwise."""
+        nin = self.nin
+        if nin is None or not self.built:
+            raise ValueError(
+                "the model is not built yet (its number of inputs is unknown): call it on an "
+                "input, fit it, or call model.build(n_inputs)"
+            )
+        return nin
+
+    def _summary_table(self) -> tuple[str, list[tuple[str, str, str, str]], int]:
+        """(title, rows with a header row first, total parameters)."""
+        nin = self._built_width()
         rows = [("Layer (type)", "Output size", "Activation", "Params")]
         for i, layer in enumerate(self.layers):
             rows.append(
                 (
-                    f"layers.{i} (Layer)",
+                    f"layers.{i} ({type(layer).__name__})",
                     str(layer.nout),
                     layer.activation or "mixed",
                     str(len(layer.parameters())),
                 )
             )
+        title = f'Model: "{type(self).__name__}" ({nin} inputs)'
+        return title, rows, len(self.parameters())
+
+    def summary(self, print_fn: Callable[[str], Any] | None = None) -> None:
+        """Print a table of the layers (output size, activation, parameter count) and the
+        total, one line at a time with ``print_fn`` (``print`` by default), as Keras does."""
+        title, rows, total = self._summary_table()
         widths = [max(len(row[c]) for row in rows) + 3 for c in range(4)]
         lines = ["".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
         rule = "-" * sum(widths)
-        total = len(self.parameters())
-        return "\n".join(
-            [
-                f'Model: "{type(self).__name__}" ({self.nin} inputs)',
-                rule,
-                lines[0],
-                "=" * len(rule),
-                *lines[1:],
-                "=" * len(rule),
-                f"Total params: {total}",
-            ]
+        for line in (
+            title,
+            rule,
+            lines[0],
+            "=" * len(rule),
+            *lines[1:],
+            "=" * len(rule),
+            f"Total params: {total}",
+        ):
+            (print_fn or print)(line)
+
+    def _repr_html_(self) -> str:
+        """The summary as an HTML table (how Jupyter shows a model)."""
+        try:
+            title, rows, total = self._summary_table()
+        except ValueError as exc:
+            return f"<p>{html.escape(type(self).__name__)}: {html.escape(str(exc))}</p>"
+        head = "".join(f"<th>{html.escape(cell)}</th>" for cell in rows[0])
+        body = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>"
+            for row in rows[1:]
+        )
+        return (
+            f"<p><b>{html.escape(title)}</b></p><table><thead><tr>{head}</tr></thead>"
+            f"<tbody>{body}</tbody></table><p>Total params: {total}</p>"
         )
 
+    def get_weights(self) -> list[np.ndarray]:
+        """Every layer's ``[kernel (nin, nout), bias (nout,)]``, in order, in one list."""
+        return [array for layer in self._checked_layers() for array in layer.get_weights()]
+
+    def set_weights(self, weights: Sequence[Any]) -> None:
+        """Set every layer from a list as ``get_weights`` gives it; nothing is changed unless
+        all of it fits."""
+        layers = self._checked_layers()
+        if not isinstance(weights, (list, tuple)) or len(weights) != 2 * len(layers):
+            got = len(weights) if isinstance(weights, (list, tuple)) else type(weights).__name__
+            raise ValueError(
+                f"set_weights expects {2 * len(layers)} arrays (a kernel and a bias per "
+                f"layer), got {got}"
+            )
+        checked = []
+        for i, layer in enumerate(layers):
+            try:
+                checked.append(layer._checked_weights(weights[2 * i : 2 * i + 2]))
+            except ValueError as exc:
+                raise ValueError(f"layer {i}: {exc}") from None
+        for layer, arrays in zip(layers, checked):
+            layer._assign(*arrays)
+
+    # -- files and PyTorch
     def describe(self) -> ModelDescription:
         """The architecture and the parameters as plain data (what ``save`` writes)."""
+        nin = self._built_width()
         layers = []
-        for i, layer in enumerate(self.layers):
+        for i, layer in enumerate(self._checked_layers()):
             if layer.activation is None:
                 raise ValueError(
                     f"layer {i} mixes activations; the file format needs one per layer"
                 )
             layers.append((layer.nout, layer.activation))
         kind = "MLP" if isinstance(self, MLP) else "Sequential"
-        return ModelDescription(kind, self.nin, tuple(layers), self.state_dict())
+        return ModelDescription(kind, nin, tuple(layers), self.state_dict())
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the architecture and the parameters to a JSON file, atomically
         (format: :mod:`micrograd_like.serialization`); read it with ``load_model``."""
         write_model_file(path, self.describe())
+
+    def to_torch(self) -> torch.nn.Sequential:
+        """The same network as a ``torch.nn.Sequential`` of float64 ``Linear`` layers and
+        activations, with the same weights (needs PyTorch)."""
+        from .torch_bridge import to_torch
+
+        return to_torch(self._checked_layers())
+
+    @staticmethod
+    def from_torch(module: torch.nn.Module) -> Sequential:
+        """A Sequential with the layers and weights of a ``torch.nn.Sequential`` of
+        ``Linear`` layers, each optionally followed by ReLU, Tanh, Sigmoid or Softmax."""
+        from .torch_bridge import from_torch
+
+        return Sequential(from_torch(module))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__} of [{', '.join(str(layer) for layer in self.layers)}]"
@@ -105,7 +213,9 @@ class Sequential(Module):
 
 class MLP(Sequential):
     """Layers of sizes ``nouts`` after ``nin`` inputs; hidden layers use ``activation``,
-    the last layer is linear. Returns a Value for one output, else a list."""
+    the last layer is linear. Returns a Value for one output, else a list. The initial
+    weights are micrograd's U(-1, 1) unless ``kernel_initializer`` says otherwise (for many
+    inputs, ``"glorot_uniform"`` or ``"he_uniform"``: see :mod:`.initializers`)."""
 
     def __init__(
         self,
@@ -113,6 +223,9 @@ class MLP(Sequential):
         nouts: Sequence[int],
         activation: str = "relu",
         seed: int | random.Random | None = None,
+        *,
+        kernel_initializer: InitializerSpec = "uniform",
+        bias_initializer: InitializerSpec = "zeros",
     ) -> None:
         nouts = list(nouts)
         if not nouts:
@@ -127,6 +240,8 @@ class MLP(Sequential):
                     nonlin=i != len(nouts) - 1,
                     activation=activation,
                     seed=rng,
+                    kernel_initializer=kernel_initializer,
+                    bias_initializer=bias_initializer,
                 )
                 for i in range(len(nouts))
             )

@@ -1,11 +1,12 @@
 """The base of every model: :class:`Module`, its parameters found through its attributes.
 
 Every Module names its parameters after the attributes that hold them
-(``layers.0.neurons.3.w.1``), which gives ``state_dict`` / ``load_state_dict``, and has
-Keras' training methods (``compile``, ``fit``, ``evaluate``, ``predict``,
-``train_on_batch``). Those live in :mod:`micrograd_like.training`, a lower layer that
-knows models only as callables with ``parameters()``; it is imported when first used, so
-importing ``micrograd_like.nn`` costs what the engine costs.
+(``layers.0.neurons.3.w.1``), which gives ``state_dict`` / ``load_state_dict``; a Module
+that defines ``forward`` is callable (PyTorch's way); and every Module has Keras' training
+methods (``compile``, ``fit``, ``evaluate``, ``predict``, ``train_on_batch``). Those live
+in :mod:`micrograd_like.training`, a lower layer that knows models only as callables with
+``parameters()``; it is imported when first used, so importing ``micrograd_like.nn`` costs
+what the engine costs.
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ class Module:
 
     The parameters are found through the attributes: a Value attribute is a parameter, a
     Module attribute is descended into, a list or tuple numbers its items; attributes whose
-    name starts with ``_`` are skipped. Subclasses only need to store their parts.
+    name starts with ``_`` are skipped. Subclasses only need to store their parts, and
+    ``forward(x)`` (or ``__call__``). A Module that overrides ``parameters()`` is trusted:
+    ``state_dict``, training and the Modules that contain it all follow its list.
     """
 
     static_graph: bool = False
@@ -43,27 +46,64 @@ class Module:
     it over whole batches with numpy, recording again when the parameters, the modules or
     the number of inputs change. Neuron, Layer, Sequential and MLP set it."""
 
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """``self.forward(...)``, PyTorch's way to write a model."""
+        forward = getattr(self, "forward", None)
+        if forward is None:
+            raise TypeError(
+                f"{type(self).__name__} is not callable: define forward(self, x) (or __call__)"
+            )
+        return forward(*args, **kwargs)
+
     def zero_grad(self) -> None:
         """Set the gradient of every parameter to 0."""
         for p in self.parameters():
             p.grad = 0.0
 
     def parameters(self) -> list[Value]:
-        """Every parameter, in a fixed order (the order of ``named_parameters``)."""
-        return self.parameters_and_modules()[0]
+        """Every parameter, in a fixed order (the order of ``named_parameters``), found
+        through the attributes (an override may extend ``super().parameters()``)."""
+        found: list[Value] = []
+        _collect_parameters(self, None, found, set(), root=self)
+        return found
 
     def parameters_and_modules(self) -> tuple[list[Value], list[Module]]:
         """``parameters()`` and every Module of the tree (this one first), in one walk."""
         found: list[Value] = []
         modules: list[Module] = []
-        _collect_parameters(self, None, found, set(), modules)
-        return found, modules
+        _collect_parameters(self, None, found, set(), modules, root=self)
+        return (self.parameters() if _overrides_parameters(self) else found), modules
 
     def named_parameters(self) -> list[tuple[str, Value]]:
-        """``(dotted name, parameter)`` pairs such as ``("layers.0.neurons.3.w.1", w)``."""
+        """``(dotted name, parameter)`` pairs such as ``("layers.0.neurons.3.w.1", w)``;
+        for a Module that overrides ``parameters()``, its list, named after the attributes
+        that hold them where the walk finds them, else ``parameters.<index>``."""
         found: list[tuple[str, Value]] = []
-        _collect_parameters(self, "", found, set())
-        return found
+        _collect_parameters(self, "", found, set(), root=self)
+        if not _overrides_parameters(self):
+            return found
+        names = {id(p): name for name, p in reversed(found)}
+        listed = dict.fromkeys(self.parameters())  # each parameter once, in order
+        return [(names.get(id(p), f"parameters.{i}"), p) for i, p in enumerate(listed)]
+
+    def count_params(self) -> int:
+        """The number of parameters (Keras' name for ``len(parameters())``)."""
+        if not getattr(self, "built", True):
+            raise ValueError(
+                f"{type(self).__name__}.count_params: the model is not built yet: call it on "
+                "an input, fit it, or call build(n_inputs)"
+            )
+        return len(self.parameters())
+
+    def _repr_html_(self) -> str:
+        """What Jupyter shows: the class, the parameter count and the structure."""
+        import html
+
+        count = len(self.parameters())
+        return (
+            f"<p><b>{html.escape(type(self).__name__)}</b>: {count} parameter(s)</p>"
+            f"<pre>{html.escape(repr(self))}</pre>"
+        )
 
     def state_dict(self) -> dict[str, float]:
         """Parameter name -> value (a float), in ``named_parameters`` order."""
@@ -134,38 +174,52 @@ class Module:
 
         self.__dict__["_training"] = compile(self, optimizer, loss, metrics, **kwargs)
 
-    def fit(self, X: Any, y: Any, **kwargs) -> History:
-        """Train by minibatch gradient descent; returns the History of per-epoch logs."""
+    def fit(self, x: Any = None, y: Any = None, **kwargs: Any) -> History:
+        """Train by minibatch gradient descent; returns the History of per-epoch logs
+        (:func:`micrograd_like.training.fit`)."""
         from ..training import fit
 
-        return fit(self, X, y, **kwargs)
+        return fit(self, x, y, **kwargs)
 
-    def evaluate(self, X: Any, y: Any) -> dict[str, float]:
-        """The loss and the compiled metrics on ``(X, y)``, without training."""
+    def evaluate(self, x: Any = None, y: Any = None, **kwargs: Any) -> Any:
+        """The loss (a float), or ``[loss, *metrics]`` with metrics, or a dict with
+        ``return_dict=True``, on ``(x, y)`` without training
+        (:func:`micrograd_like.training.evaluate`)."""
         from ..training import evaluate
 
-        return evaluate(self, X, y)
+        return evaluate(self, x, y, **kwargs)
 
-    def predict(self, X: Any) -> np.ndarray:
-        """The model's outputs for every row of ``X``, shape (n, outputs)."""
+    def predict(self, x: Any, **kwargs: Any) -> np.ndarray:
+        """The model's outputs for every row of ``x``, shape (n, outputs)
+        (:func:`micrograd_like.training.predict`)."""
         from ..training import predict
 
-        return predict(self, X)
+        return predict(self, x, **kwargs)
 
-    def train_on_batch(self, X: Any, y: Any) -> float:
-        """One optimizer step on the batch ``(X, y)``; returns its loss."""
+    def train_on_batch(self, x: Any, y: Any) -> float:
+        """One optimizer step on the batch ``(x, y)``; returns its loss."""
         from ..training import train_on_batch
 
-        return train_on_batch(self, X, y)
+        return train_on_batch(self, x, y)
+
+
+def _overrides_parameters(module: Module) -> bool:
+    return type(module).parameters is not Module.parameters
 
 
 def _collect_parameters(
-    obj: object, name: str | None, found: list, seen: set[int], modules: list | None = None
+    obj: object,
+    name: str | None,
+    found: list,
+    seen: set[int],
+    modules: list | None = None,
+    root: Module | None = None,
 ) -> None:
     """Depth-first walk of Values, Modules and lists of them, appending (name, Value), or
     just the Value when ``name`` is None (the faster walk behind ``parameters()``); every
-    Module met is appended to ``modules`` when it is given."""
-    if type(obj) is Value:
+    Module met is appended to ``modules`` when it is given. A Module other than ``root``
+    that overrides ``parameters()`` contributes its ``named_parameters()``."""
+    if isinstance(obj, Value):
         found.append(obj if name is None else (name, obj))
     elif isinstance(obj, Module):
         if id(obj) in seen:
@@ -173,27 +227,21 @@ def _collect_parameters(
         seen.add(id(obj))
         if modules is not None:
             modules.append(obj)
+        if obj is not root and _overrides_parameters(obj):
+            for child, p in obj.named_parameters():
+                found.append(p if name is None else (_child_name(name, child), p))
+            if modules is None:
+                return
+            found, name = [], ""  # then only its Modules
         for attr, value in getattr(obj, "__dict__", {}).items():
-            if attr.startswith("_"):
-                continue
-            if name is None and type(value) is Value:
-                found.append(value)  # a parameter attribute, without a call
-            else:
-                _collect_parameters(value, _child_name(name, attr), found, seen, modules)
+            if not attr.startswith("_"):
+                _collect_parameters(value, _child_name(name, attr), found, seen, modules, root)
     elif isinstance(obj, (list, tuple)):
-        if name is None and _all_values(obj):
+        if name is None and all(type(item) is Value for item in obj):
             found.extend(obj)  # the common case, a list of weights, without a call per item
             return
         for i, item in enumerate(obj):
-            _collect_parameters(item, _child_name(name, i), found, seen, modules)
-
-
-def _all_values(items: list | tuple) -> bool:
-    """Every item is a Value (one C-level pass over the items' types)."""
-    return set(map(type, items)) <= _JUST_VALUE
-
-
-_JUST_VALUE = {Value}
+            _collect_parameters(item, _child_name(name, i), found, seen, modules, root)
 
 
 def _child_name(name: str | None, key: str | int) -> str | None:

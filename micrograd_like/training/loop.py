@@ -23,22 +23,34 @@ J, the backward pass and one optimizer step (``w -= lr * dJ/dw`` for plain SGD).
   have used its gradients is not taken. So does a step the optimizer refuses because it
   would make a parameter or its state non-finite (``optim.StepOverflowError``): the last
   finite weights are kept, and the model can still be saved.
+- A model whose number of inputs is not known yet (``Dense`` layers) is built from the
+  first data it is given. An optimizer that ``compile`` bound follows the model's
+  parameters: it is bound once the model is built, and bound again by ``fit`` when they
+  changed (after ``add``, say; ``train_on_batch`` does not look, as that would cost a walk
+  over the model per step: call ``fit`` or ``compile`` after changing a compiled model).
+  One bound by the user keeps its own.
+- The loss is read against the model's output (``Loss.for_output``): a crossentropy that
+  follows it reads probabilities after a sigmoid or softmax, logits after a linear output,
+  and so does the accuracy metric.
 """
 
 from __future__ import annotations
 
 import math
+import operator
+import sys
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
 
-from .. import checks, datasets, losses, optim
-from ..callbacks import Callback, CallbackList, History, ProgbarLogger
+from .. import activations, checks, datasets, losses, optim
+from ..callbacks import Callback, CallbackList, History, ProgbarLogger, format_logs, on_terminal
+from ..engine import enable_grad
 from ..metrics import Metric, get_metric
 from .batches import run_batch
-from .inputs import check_inputs, check_targets, split_validation
+from .inputs import as_outputs, check_inputs, check_targets, split_validation
 from .state import ParameterArrays, TrainingState
 
 __all__ = ["compile", "evaluate", "fit", "predict", "train_on_batch"]
@@ -52,8 +64,10 @@ def compile(
     *,
     l2: float = 0.0,
 ) -> TrainingState:
-    """The training state for ``model``: the optimizer (bound to the model's parameters),
-    the loss, the metrics and ``l2``, the weight of the penalty l2 * sum(p^2)."""
+    """The training state for ``model``: the optimizer, the loss, the metrics and ``l2``,
+    the weight of the penalty l2 * sum(p^2). An unbound optimizer is bound to the model's
+    parameters (now, or once the model is built); one already bound (PyTorch-style, e.g.
+    to one layer's parameters) keeps them: only those train."""
     loss = losses.get_loss(loss)
     optimizer = optim.get_optimizer(optimizer)
     if isinstance(metrics, (str, Metric)) or callable(metrics):
@@ -63,8 +77,27 @@ def compile(
     if len(set(names)) != len(names):
         raise ValueError(f"metric names must be distinct and not 'loss', got {names[1:]}")
     l2 = checks.nonnegative_number(l2, "l2")
-    optimizer.bind(model.parameters())
-    return TrainingState(optimizer, loss, metrics, l2)
+    binds = not optimizer.params
+    if binds:
+        if getattr(model, "built", True):
+            optimizer.bind(model.parameters())
+    else:
+        _check_own_parameters(model, optimizer)
+    state = TrainingState(optimizer, loss, metrics, l2)
+    state.binds_optimizer = binds
+    return state
+
+
+def _check_own_parameters(model: Any, optimizer: optim.Optimizer) -> None:
+    """A bound optimizer must update parameters of this model, never another's."""
+    own = set(model.parameters())
+    foreign = sum(p not in own for p in optimizer.params)
+    if foreign:
+        raise ValueError(
+            f"the optimizer is bound to {foreign} parameter(s) that are not this model's; "
+            "create it with this model's parameters (all, or a part such as one layer's), or "
+            "unbound (e.g. SGD(lr=0.1)) for compile to bind it to all of them"
+        )
 
 
 def _compiled(model: Any, action: str) -> TrainingState:
@@ -75,6 +108,57 @@ def _compiled(model: Any, action: str) -> TrainingState:
             "model.compile('adam', 'binary_crossentropy', metrics=['accuracy'])"
         )
     return state
+
+
+def _built(model: Any, X: np.ndarray) -> None:
+    """Build a model whose number of inputs was unknown from the width of ``X``."""
+    if not getattr(model, "built", True):
+        model.build(X.shape[1])
+
+
+def _prepared(model: Any, action: str, X: np.ndarray, *, follow: bool = False) -> TrainingState:
+    """The compiled state, ready for ``X``: the model built, an optimizer that compile
+    bound bound to the model's parameters (``follow``: bound again if they changed), and
+    the loss read against the model's output."""
+    state = _compiled(model, action)
+    _built(model, X)
+    optimizer = state.optimizer
+    if state.binds_optimizer and (follow or not optimizer.params):
+        params = model.parameters()
+        current = optimizer.params
+        if len(current) != len(params) or not all(map(operator.is_, current, params)):
+            optimizer.bind(params)
+    if state.output_activation is None:
+        state.output_activation = _output_activation(model, X)
+        if state.output_activation is not None:
+            state.loss = state.loss.for_output(state.output_activation)
+    return state
+
+
+def _output_activation(model: Any, X: np.ndarray) -> str | None:
+    """What the model's outputs are, read from the graph of its first sample (whatever the
+    model's class, see :func:`micrograd_like.activations.output_activation`); None when
+    that sample cannot be computed (the batch reports it; the next call reads again)."""
+    try:
+        with enable_grad():
+            return activations.output_activation(as_outputs(model(X[0].tolist())))
+    except (ArithmeticError, ValueError):
+        return None
+
+
+def _verbosity(verbose: object) -> int:
+    """0, 1 or 2 from Keras' ``verbose`` ("auto" is 1)."""
+    if verbose == "auto":
+        return 1
+    if isinstance(verbose, bool) or verbose not in (0, 1, 2):
+        raise ValueError(f"verbose must be 0, 1, 2 or 'auto', got {verbose!r}")
+    return int(verbose)
+
+
+def _required(x: Any, name: str, action: str) -> Any:
+    if x is None:
+        raise ValueError(f"{action} needs {name} (the {'inputs' if name == 'x' else 'targets'})")
+    return x
 
 
 class _EpochTotals:
@@ -116,9 +200,9 @@ def _evaluate_arrays(
 def _apply_gradient(state: TrainingState, gradient: np.ndarray) -> optim.StepOverflowError | None:
     """One optimizer step on ``state.arrays`` (``optimizer.update``, no Value touched); or
     on the Values through ``optimizer.step()`` when the optimizer overrides ``step`` (its
-    own code then runs, as it expects) or when the model's parameters are no longer those
-    the optimizer was bound to by ``compile``. Returns the error if the optimizer refused a
-    step that was not finite (nothing changed, all or nothing)."""
+    own code then runs, as it expects) or is bound to other parameters than the model's
+    (a part of them, say). Returns the error if the optimizer refused a step that was not
+    finite (nothing changed, all or nothing)."""
     arrays, optimizer = state.arrays, state.optimizer
     try:
         if optimizer.params is arrays.params and type(optimizer).step is optim.Optimizer.step:
@@ -178,8 +262,8 @@ def _warn_refused_step(where: str, error: Exception, outcome: str, stacklevel: i
 
 def fit(
     model: Any,
-    X: Any,
-    y: Any,
+    x: Any = None,
+    y: Any = None,
     *,
     epochs: int = 1,
     batch_size: int | None = 32,
@@ -187,28 +271,29 @@ def fit(
     validation_data: tuple[Any, Any] | None = None,
     shuffle: bool = True,
     callbacks: Sequence[Callback] | None = None,
-    verbose: int = 1,
+    verbose: int | str = "auto",
     seed: int | None = None,
 ) -> History:
-    """Train ``model`` for ``epochs`` passes over ``(X, y)``; returns the History.
+    """Train ``model`` for ``epochs`` passes over ``(x, y)``; returns the History.
 
     ``validation_split`` holds out the last fraction of the rows (before any shuffling)
     and ``validation_data=(X_val, y_val)`` gives validation data explicitly; either adds
     ``val_loss`` and ``val_<metric>`` to the logs. ``seed`` fixes the shuffling, so
-    the same seed and the same initial model give the same history. ``verbose``: 0 silent,
-    1 a progress bar, 2 one line per epoch.
+    the same seed and the same initial model give the same history. ``verbose``: 0 silent;
+    1 or "auto" a progress bar per epoch on a terminal and one line per epoch otherwise
+    (in a log or a notebook); 2 one line per epoch.
     """
-    state = _compiled(model, "fit")
-    loss = state.loss
+    _compiled(model, "fit")
     epochs = checks.count(epochs, "epochs", minimum=0)
     if batch_size is not None:
         batch_size = checks.count(batch_size, "batch_size")
-    if verbose not in (0, 1, 2):
-        raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}")
+    verbose = _verbosity(verbose)
     if seed is not None:
         seed = checks.seed(seed)
-    X = check_inputs(model, X)
-    targets = check_targets(model, loss, y, X)
+    X = check_inputs(model, _required(x, "x", "fit"))
+    state = _prepared(model, "fit", X, follow=True)
+    loss = state.loss
+    targets = check_targets(model, loss, _required(y, "y", "fit"), X)
     X, targets, validation = split_validation(
         model, loss, X, targets, validation_split, validation_data
     )
@@ -285,33 +370,76 @@ def _train_epoch(
     return totals.logs()
 
 
-def evaluate(model: Any, X: Any, y: Any) -> dict[str, float]:
-    """``{"loss": ..., <metric>: ...}`` on the whole of ``(X, y)`` (loss as in ``fit``,
-    including the l2 penalty), without changing the model."""
-    state = _compiled(model, "evaluate")
-    X = check_inputs(model, X)
-    targets = check_targets(model, state.loss, y, X)
+def evaluate(
+    model: Any,
+    x: Any = None,
+    y: Any = None,
+    *,
+    verbose: int | str = "auto",
+    return_dict: bool = False,
+) -> float | list[float] | dict[str, float]:
+    """The loss on the whole of ``(x, y)`` (as in ``fit``, including the l2 penalty), without
+    changing the model, as Keras returns it: a float without metrics, else the list
+    ``[loss, *metrics]`` in compile's order; ``return_dict=True`` gives ``{"loss": ...,
+    <metric>: ...}``. ``verbose`` 1, 2 or "auto" also prints them on one line."""
+    _compiled(model, "evaluate")
+    verbose = _verbosity(verbose)
+    return_dict = checks.flag(return_dict, "return_dict")
+    X = check_inputs(model, _required(x, "x", "evaluate"))
+    state = _prepared(model, "evaluate", X)
+    targets = check_targets(model, state.loss, _required(y, "y", "evaluate"), X)
     state.arrays.load(model, state.optimizer.params)
-    return _evaluate_arrays(model, state, X, targets)
+    logs = _evaluate_arrays(model, state, X, targets)
+    if verbose:
+        print(" - ".join(format_logs(logs)), flush=True)
+    if return_dict:
+        return logs
+    values = list(logs.values())
+    return values[0] if len(values) == 1 else values
 
 
-def predict(model: Any, X: Any) -> np.ndarray:
-    """The raw outputs for every row of ``X``: an array of shape (n, outputs)."""
-    X = check_inputs(model, X)
+def predict(
+    model: Any, x: Any, *, batch_size: int | None = None, verbose: int | str = "auto"
+) -> np.ndarray:
+    """The raw outputs for every row of ``x``: an array of shape (n, outputs), computed
+    ``batch_size`` rows at a time (all at once for None). ``verbose`` 1, 2 or "auto" shows a
+    progress bar over the batches on a terminal (and nothing in a log or a notebook)."""
+    verbose = _verbosity(verbose)
+    if batch_size is not None:
+        batch_size = checks.count(batch_size, "batch_size")
+    X = check_inputs(model, x)
+    _built(model, X)
     arrays = model._training_state().arrays
     arrays.load(model)
-    return run_batch(model, None, X, None, train=False, arrays=arrays)[1]
+    starts = range(0, len(X), batch_size or len(X))
+    bar = None
+    if verbose and len(starts) > 1 and on_terminal(sys.stderr):
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(starts), unit="batch", desc="predict", file=sys.stderr)
+    outputs = []
+    try:
+        for start in starts:
+            Xb = X[start : start + batch_size] if batch_size else X
+            outputs.append(run_batch(model, None, Xb, None, train=False, arrays=arrays)[1])
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    return np.concatenate(outputs)
 
 
-def train_on_batch(model: Any, X: Any, y: Any) -> float:
-    """One optimizer step on the whole of ``(X, y)``; returns the batch's loss (computed
+def train_on_batch(model: Any, x: Any, y: Any) -> float:
+    """One optimizer step on the whole of ``(x, y)``; returns the batch's loss (computed
     before the step). A NaN or infinite loss skips the step, with a RuntimeWarning, and so
     does a step the optimizer refuses (StepOverflowError).
 
     The parameters are read from the Values at every call (so a change made by hand
     between two calls is seen) and written back, with their gradient, before it returns."""
-    state = _compiled(model, "train_on_batch")
-    X = check_inputs(model, X)
+    _compiled(model, "train_on_batch")
+    X = check_inputs(model, x)
+    state = _prepared(model, "train_on_batch", X)
     targets = check_targets(model, state.loss, y, X)
     state.arrays.load(model, state.optimizer.params)
     try:

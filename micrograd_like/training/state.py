@@ -112,6 +112,10 @@ class TrainingState:
         self.loss = loss
         self.metrics: list[Metric] = metrics or []
         self.l2 = l2
+        self.binds_optimizer = False
+        """True when compile bound the optimizer: it then follows the model's parameters."""
+        self.output_activation: str | None = None
+        """The model's output activation, read when data first comes; ``loss`` reads it."""
         self.history: History | None = None
         self.stop_training = False
         self.replays: dict[Any, tuple] = {}
