@@ -91,14 +91,14 @@ def _run_batch_per_sample(
             return math.inf, np.full(targets.shape, math.nan)
         gathered = np.array([[o.data for o in sample] for sample in outputs])
         objective = sum(terms) if loss.reduction == "sum" else sum(terms) / len(terms)
-        if params is None and (l2 or train):
-            params = model.parameters()
-        if l2:
-            objective = objective + losses.l2_penalty(params, l2)
-        if train:
-            for p in params:
-                p.grad = 0.0
-            objective.backward()
+        if l2 or train:
+            params = model.parameters() if params is None else params
+            if l2:
+                objective = objective + losses.l2_penalty(params, l2)
+            if train:
+                for p in params:
+                    p.grad = 0.0
+                objective.backward()
     return objective.data, gathered
 
 
@@ -121,7 +121,7 @@ def _run_batch_replayed(
         return None
     theta = arrays.data
     try:
-        results = tape.run([Xb] if loss is None else [Xb, targets], theta)
+        results = tape.run([Xb] if targets is None else [Xb, targets], theta)
     except FloatingPointError:  # a value on the way was not finite (see tape's doc)
         return None
     if loss is None:

@@ -203,7 +203,7 @@ def _apply_gradient(state: TrainingState, gradient: np.ndarray) -> optim.StepOve
     own code then runs, as it expects) or is bound to other parameters than the model's
     (a part of them, say). Returns the error if the optimizer refused a step that was not
     finite (nothing changed, all or nothing)."""
-    arrays, optimizer = state.arrays, state.optimizer
+    arrays, optimizer = state.arrays, _optimizer(state)
     try:
         if optimizer.params is arrays.params and type(optimizer).step is optim.Optimizer.step:
             arrays.update(optimizer.update(arrays.data, gradient), gradient)
@@ -329,10 +329,16 @@ def fit(
     return history
 
 
+def _optimizer(state: TrainingState) -> optim.Optimizer:
+    """The compiled optimizer (``_compiled`` has refused a state without one)."""
+    assert state.optimizer is not None
+    return state.optimizer
+
+
 def _current(model: Any, state: TrainingState) -> None:
     """Make ``state.arrays`` hold the parameters' current values (read them again if a
     hook may have changed them)."""
-    state.arrays.refresh(model, state.optimizer.params)
+    state.arrays.refresh(model, _optimizer(state).params)
 
 
 def _train_epoch(
@@ -352,7 +358,9 @@ def _train_epoch(
         objective, outputs, gradient = run_batch(
             model, loss, Xb, Tb, train=True, arrays=state.arrays, l2=state.l2
         )
-        refused = _apply_gradient(state, gradient) if math.isfinite(objective) else None
+        refused = None
+        if math.isfinite(objective) and gradient is not None:  # a gradient comes with it
+            refused = _apply_gradient(state, gradient)
         totals.add(objective, outputs, Tb)
         hooks.batch("on_train_batch_end", batch, totals.logs())
         if refused is not None:
@@ -388,7 +396,7 @@ def evaluate(
     X = check_inputs(model, _required(x, "x", "evaluate"))
     state = _prepared(model, "evaluate", X)
     targets = check_targets(model, state.loss, _required(y, "y", "evaluate"), X)
-    state.arrays.load(model, state.optimizer.params)
+    state.arrays.load(model, _optimizer(state).params)
     logs = _evaluate_arrays(model, state, X, targets)
     if verbose:
         print(" - ".join(format_logs(logs)), flush=True)
@@ -441,14 +449,14 @@ def train_on_batch(model: Any, x: Any, y: Any) -> float:
     X = check_inputs(model, x)
     state = _prepared(model, "train_on_batch", X)
     targets = check_targets(model, state.loss, y, X)
-    state.arrays.load(model, state.optimizer.params)
+    state.arrays.load(model, _optimizer(state).params)
     try:
         objective, _, gradient = run_batch(
             model, state.loss, X, targets, train=True, arrays=state.arrays, l2=state.l2
         )
         if not math.isfinite(objective):
             _warn_not_finite(objective, "in train_on_batch: the step was skipped", stacklevel=4)
-        elif (refused := _apply_gradient(state, gradient)) is not None:
+        elif gradient is not None and (refused := _apply_gradient(state, gradient)) is not None:
             _warn_refused_step("in train_on_batch", refused, "the weights are unchanged", 4)
     finally:
         state.arrays.store()
