@@ -118,6 +118,12 @@ class Tape:
         self._needs_grad = needs_grad
         self._params = params
         self._producers = {s.outputs for s in program if type(s) is not _Node}
+        written = sum(
+            s.biases.size * (s.weights.shape[1] + 1) for s in program if _exclusive_step(s)
+        )
+        self._all_written = not scalar_params and written == len(params)
+        """Every parameter's gradient is written (not added) by an exclusive fused step, so the
+        gradient vector needs no zeroing."""
         self._input_ranges = _input_ranges(program, input_slots)
         read = _rows_read(program, result_slots, self._producers, self._input_ranges)
         self._read_inputs = [(j, s) for j, s in enumerate(input_slots) if s in read]
@@ -247,7 +253,7 @@ class Tape:
         for slot, w in zip(self._result_slots, weights):
             if w is not None:
                 _accumulate(grads, slot, w)
-        param_grad = np.zeros(len(self._params))
+        param_grad = (np.empty if self._all_written else np.zeros)(len(self._params))
         with _not_finite_raises():
             for step in reversed(self._program):
                 if type(step) is _Node:
@@ -348,6 +354,9 @@ class Tape:
     def _dense_backward(self, step: _Dense, grads: dict, param_grad: np.ndarray) -> None:
         g = self._stacked_grads(step, grads)
         if g is None:
+            if step.exclusive:  # its block is written by no one else
+                for part in _weights(step, param_grad):
+                    part[...] = 0.0
             return
         x, w = self._saved[id(step)]
         if step.block is not None:
@@ -366,6 +375,10 @@ class Tape:
             np.add.at(param_grad, step.biases, g.sum(axis=1))
         if step.inputs_need_grad:
             self._add_rows(step.inputs, w.T @ g, grads)
+
+
+def _exclusive_step(step: object) -> bool:
+    return type(step) is _Dense and step.exclusive
 
 
 def _weights(step: _Dense, vector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -354,3 +354,39 @@ def test_a_weight_used_twice_in_one_neuron_gets_both_contributions():
     for value in set(params):  # the replay gives a Value's gradient once, at one position
         positions = [k for k, p in enumerate(params) if p is value]
         assert grad[positions].sum() == pytest.approx(ref_grad[positions[0]], rel=1e-12)
+
+
+class _TwoHeads(Module):
+    """A trunk and two heads on it; the loss below reads only the first head."""
+
+    static_graph = True
+
+    def __init__(self):
+        self.trunk = MLP(3, [4], activation="tanh", seed=13).layers[0]
+        self.heads = [MLP(4, [1], seed=14 + i).layers[0] for i in range(2)]
+
+    def __call__(self, x):
+        h = self.trunk.forward(x)
+        return [head(h) for head in self.heads]
+
+
+def test_a_layer_that_gets_no_gradient_has_a_zero_gradient_not_garbage():
+    rng = np.random.default_rng(8)
+    X, T = rng.normal(size=(11, 3)), rng.normal(size=11)
+    model = _TwoHeads()
+    params = model.parameters()
+
+    def forward(leaves):
+        first, second = model(leaves[:3])
+        return [(first - leaves[3]) ** 2, second]
+
+    tape = Tape.record(forward, params, [*X[0], T[0]])
+    for _ in range(3):  # fresh gradient vectors each time, never zeroed by hand
+        tape.run([X, T[:, None]], theta(params))
+        grad = tape.backward([np.ones(len(X)), None])
+    second_head = [
+        k for k, p in enumerate(params) if any(p is q for q in model.heads[1].parameters())
+    ]
+    assert len(second_head) == 5 and np.all(grad[second_head] == 0.0)
+    _, ref_grad = per_sample_gradients(model, lambda m, x, t: (m(x)[0] - t) ** 2, X, T)
+    np.testing.assert_allclose(grad, ref_grad, rtol=1e-12, atol=1e-14)

@@ -141,10 +141,10 @@ def _run_batch_replayed(
             gradient = tape.backward([np.full(n, weight)] + [None] * outputs.shape[1])
         except FloatingPointError:
             return None
-        if l2:
+        if l2:  # the replay's own values are finite (FloatingPointError otherwise)
             gradient += 2.0 * l2 * theta
-        if not all_finite(gradient):
-            return None
+            if not all_finite(gradient):
+                return None
     return objective, outputs, gradient
 
 
