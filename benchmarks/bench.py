@@ -19,7 +19,10 @@ from importlib.metadata import PackageNotFoundError, version
 
 import demo_command
 import demo_step
+import digits_race
+import harness
 import memory
+import mnist_epoch
 import scaling
 import startup
 import training_step
@@ -39,6 +42,10 @@ class Settings:
     scaling_sizes: tuple[int, ...]
     scaling_repeats: tuple[int, ...]
     demo_repeats: int
+    mnist_samples: int
+    mnist_repeats: int
+    digits_repeats: int
+    digits_rounds: int
     startup_repeats: int
 
 
@@ -50,6 +57,10 @@ FULL = Settings(
     scaling_sizes=(10**4, 10**5, 10**6),
     scaling_repeats=(20, 5, 3),
     demo_repeats=3,
+    mnist_samples=60_000,
+    mnist_repeats=3,
+    digits_repeats=3,
+    digits_rounds=4,
     startup_repeats=15,
 )
 QUICK = Settings(
@@ -60,6 +71,10 @@ QUICK = Settings(
     scaling_sizes=(10**2, 10**3, 10**4),
     scaling_repeats=(3, 3, 3),
     demo_repeats=1,
+    mnist_samples=256,
+    mnist_repeats=1,
+    digits_repeats=1,
+    digits_rounds=1,
     startup_repeats=2,
 )
 COLUMNS = ("Measurement", "micrograd_like", "Reference", "Ratio", "Target", "Result")
@@ -68,19 +83,31 @@ PROFILE_TOP = 15
 
 
 def run(settings: Settings) -> list[Row]:
-    """Every measurement, as table rows. PyTorch runs last: once imported, its objects make
-    every full collection slower, which would tax the measurements of the other engines."""
+    """Every measurement, as table rows. The timed ones run one after the other, each in a
+    process of its own (``harness.isolated``), so each has its own peak memory and none
+    pays for another's imports or garbage; the bytes per node are traced in this one."""
     data = demo_step.moons(settings.samples)
     parameters = demo_step.initial_parameters()
     demo_rows, demo_run = demo_step.measure(
         parameters, data, settings.micrograd_steps, settings.our_steps
     )
+    training_rows = training_step.measure(parameters, data, settings.our_steps, demo_run)
+    mnist_rows = mnist_epoch.measure(settings.mnist_samples, settings.mnist_repeats)
+    digits_rows = digits_race.measure(settings.digits_repeats, settings.digits_rounds)
     memory_rows = memory.measure(settings.chain_nodes, parameters, data)
     scaling_rows = scaling.measure(settings.scaling_sizes, settings.scaling_repeats)
     command_rows = demo_command.measure(settings.demo_repeats)
     startup_rows = startup.measure(settings.startup_repeats)
-    training_rows = training_step.measure(parameters, data, settings.our_steps, demo_run)
-    return demo_rows + training_rows + memory_rows + scaling_rows + command_rows + startup_rows
+    return (
+        demo_rows
+        + training_rows
+        + mnist_rows
+        + digits_rows
+        + memory_rows
+        + scaling_rows
+        + command_rows
+        + startup_rows
+    )
 
 
 def machine_info() -> list[str]:
@@ -93,7 +120,28 @@ def machine_info() -> list[str]:
         f"- Python {platform.python_version()} ({platform.python_implementation()}), "
         f"{platform.system()}",
         f"- {versions}",
+        f"- {_blas()}; every timed measurement runs on one thread, each in its own process",
+        "- Times are wall-clock medians; memory in parentheses is the peak resident set of "
+        "the process that measured it (resource.getrusage ru_maxrss: interpreter, libraries "
+        "and data included)",
     ]
+
+
+def _blas() -> str:
+    """numpy's BLAS, the kernel it runs, and the OpenBLAS variables that choose it."""
+    import numpy  # noqa: F401  (threadpoolctl lists only loaded libraries)
+    from threadpoolctl import threadpool_info
+
+    blas = [
+        f"{info.get('internal_api')} {info.get('version')} ({info.get('architecture')} kernel)"
+        for info in threadpool_info()
+        if info.get("user_api") == "blas" and "numpy" in info.get("filepath", "")
+    ]
+    variables = ", ".join(
+        f"{name}={os.environ.get(name, 'unset')}"
+        for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+    )
+    return f"numpy BLAS: {', '.join(blas) or 'unknown'}; {variables}"
 
 
 def _cpu_model() -> str:
@@ -159,6 +207,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     settings = QUICK if args.quick else FULL
+    harness.IN_PROCESS = args.quick
     text = report(run(settings), settings)
     print(text, end="")
     if args.out:

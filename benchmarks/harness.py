@@ -1,13 +1,20 @@
-"""What the measurements share: a table row, timing, and control of the cyclic collector."""
+"""What the measurements share: a table row, timing, control of the cyclic collector, and
+running a measurement in a process of its own (which gives it its own peak memory)."""
 
 from __future__ import annotations
 
 import contextlib
 import gc
+import importlib
+import json
+import resource
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 
@@ -97,3 +104,42 @@ def times_faster(ours: float, reference: float) -> str:
     """reference / ours, as "12.3x faster" (or "0.5x" when slower)."""
     factor = reference / ours
     return f"{factor:.3g}x faster" if factor >= 1 else f"{factor:.3g}x"
+
+
+JOB = Path(__file__).resolve().with_name("job.py")
+IN_PROCESS = False
+"""Run "isolated" measurements in this process instead (``bench.py --quick`` sets it: the
+harness is checked, nothing is measured, and the smoke test stays quick)."""
+
+
+def isolated(module: str, function: str, **kwargs: Any) -> dict[str, Any]:
+    """``module.function(**kwargs)`` run in a new Python process (``benchmarks/job.py``);
+    returns its result (a dict of JSON values) with ``peak_mb``, that process's peak
+    resident memory (``resource.getrusage(RUSAGE_SELF).ru_maxrss``: interpreter, imported
+    libraries and data included), added. Each measurement in its own process cannot pay
+    for another's garbage, imports or heap."""
+    if IN_PROCESS:
+        result = json.loads(
+            json.dumps(getattr(importlib.import_module(module), function)(**kwargs))
+        )
+        result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        return result
+    done = subprocess.run(
+        [sys.executable, str(JOB), module, function, json.dumps(kwargs)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{module}.{function} failed:\n{done.stderr}")
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def megabytes(result: dict[str, Any]) -> str:
+    """The peak memory of an isolated measurement, as "123 MB"."""
+    return f"{result['peak_mb']:.0f} MB"
+
+
+def with_memory(time_text: str, result: dict[str, Any]) -> str:
+    """A time and the peak memory of the process that measured it: "31.6 (48 MB)"."""
+    return f"{time_text} ({megabytes(result)})"

@@ -8,7 +8,7 @@ its recursive topological sort exceeds Python's recursion limit on such chains.
 
 from __future__ import annotations
 
-from harness import Row, collector, median, timed
+from harness import Row, collector, isolated, median, megabytes, timed
 from memory import NODES_PER_LINK, chain, count_nodes
 
 import micrograd_like
@@ -24,33 +24,44 @@ def backward_seconds_per_node(nodes: int, repeats: int, gc_enabled: bool = True)
         return median([timed(root.backward)[0] for _ in range(repeats)]) / count
 
 
+def job(nodes: int, repeats: int, gc_enabled: bool) -> dict:
+    """:func:`backward_seconds_per_node` as JSON values (for ``harness.isolated``)."""
+    return {"per_node": backward_seconds_per_node(nodes, repeats, gc_enabled)}
+
+
+def _isolated(nodes: int, repeats: int, gc_enabled: bool = True) -> dict:
+    return isolated("scaling", "job", nodes=nodes, repeats=repeats, gc_enabled=gc_enabled)
+
+
 def measure(sizes: tuple[int, ...], repeats: tuple[int, ...]) -> list[Row]:
     """One row per size (microseconds per node, the collector on as users have it), the
     largest with its ratio to the smallest; then, for context, the same two sizes with the
-    collector off."""
-    per_node = [backward_seconds_per_node(n, r) for n, r in zip(sizes, repeats)]
+    collector off. Each size runs in a process of its own, whose peak memory is shown."""
+    results = [_isolated(n, r) for n, r in zip(sizes, repeats)]
+    per_node = [result["per_node"] for result in results]
     rows = [
-        Row(f"Backward per node, {_power_of_ten(n)} nodes (us)", f"{t * 1e6:.3g}")
-        for n, t in zip(sizes[:-1], per_node[:-1])
+        Row(
+            f"Backward per node, {_power_of_ten(n)} nodes (us)",
+            f"{t * 1e6:.3g} ({megabytes(result)})",
+        )
+        for n, t, result in zip(sizes[:-1], per_node[:-1], results)
     ]
     ratio = per_node[-1] / per_node[0]
     rows.append(
         Row(
             f"Backward per node, {_power_of_ten(sizes[-1])} nodes (us)",
-            f"{per_node[-1] * 1e6:.3g}",
+            f"{per_node[-1] * 1e6:.3g} ({megabytes(results[-1])})",
             ratio=_versus(ratio, sizes[0]),
             target=f"<= {LINEARITY_TARGET:g}",
             passed=ratio <= LINEARITY_TARGET,
         )
     )
-    smallest, largest = (
-        backward_seconds_per_node(sizes[i], repeats[i], gc_enabled=False) for i in (0, -1)
-    )
+    smallest, largest = (_isolated(sizes[i], repeats[i], gc_enabled=False) for i in (0, -1))
     rows.append(
         Row(
             f"Backward per node, {_power_of_ten(sizes[-1])} nodes, gc off (us)",
-            f"{largest * 1e6:.3g}",
-            ratio=_versus(largest / smallest, sizes[0]),
+            f"{largest['per_node'] * 1e6:.3g} ({megabytes(largest)})",
+            ratio=_versus(largest["per_node"] / smallest["per_node"], sizes[0]),
         )
     )
     return rows

@@ -10,7 +10,9 @@ explanation and returns them (the tests check the returned numbers):
 4. gradient descent in batch mode vs with minibatches, from the same initial model;
 5. the SGD algorithm as a loop, with the PyTorch-style optimizer (demos/sgd_by_hand.py);
 6. compile / fit / predict, Keras style, on the two moons;
-7. TensorBoard: training and validation curves, and how overfitting shows up.
+7. TensorBoard: training and validation curves, how overfitting shows up, and early
+   stopping that keeps the best epoch's weights (the stopping epoch marked in the picture
+   and in TensorBoard).
 
     python demos/lecture.py                 # the whole lecture (a few seconds)
     python demos/lecture.py --quick         # fewer epochs
@@ -37,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from micrograd_like import MLP, Neuron, Value, explain, grad, numerical_grad
-from micrograd_like.callbacks import Callback
+from micrograd_like.callbacks import Callback, EarlyStopping
 from micrograd_like.callbacks.tensorboard import TensorBoard
 from micrograd_like.datasets import make_moons, train_test_split
 from micrograd_like.errors import GraphvizNotFoundError
@@ -51,6 +53,8 @@ PLOT_EXTRA = "pip install 'micrograd_like[plot]'"
 
 # Epochs of the training sections (4 to 7): the full lecture and --quick.
 FULL_EPOCHS = {4: 20, 5: 30, 6: 40, 7: 100}
+PATIENCE = 10
+"""Section 7's EarlyStopping: epochs without a better val_loss before it stops."""
 QUICK_EPOCHS = {4: 8, 5: 5, 6: 15, 7: 40}
 WIDTH = 88  # of the printed paragraphs
 
@@ -581,12 +585,19 @@ def compile_fit_predict(
 
 @dataclass(frozen=True)
 class TensorBoardResult:
-    """Where the logs went, the History, and the epoch (from 0) of the lowest val_loss."""
+    """Where the logs went, the History, and the epoch (from 0) of the lowest val_loss; then
+    the same training stopped early: its EarlyStopping, History, validation loss after the
+    best weights were restored, logs and picture."""
 
     log_dir: Path
     history: dict[str, list[float]]
     best_epoch: int
     picture: Path | None
+    stopper: EarlyStopping
+    stopped_history: dict[str, list[float]]
+    restored_val_loss: float
+    stopped_log_dir: Path
+    stopped_picture: Path | None
 
 
 def new_run_dir(logs: Path) -> Path:
@@ -653,18 +664,82 @@ def watch_with_tensorboard(
 
         then open http://localhost:6006 and look at epoch_loss: the two curves part ways
         where overfitting starts. Remedies: more data, a smaller network, an L2 penalty on
-        the weights, or stopping at the best epoch:
-
-            model.compile(..., l2=1e-3)
-            model.fit(..., callbacks=[EarlyStopping("val_loss", patience=10,
-                                                    restore_best_weights=True)])
+        the weights (model.compile(..., l2=1e-3)), or stopping at the best epoch.
         """
     )
     picture = _plot_or_explain(
         lambda: plot_history(history, out_dir / "overfitting.png", title="overfitting"),
         "the training curves",
     )
-    return TensorBoardResult(run_dir, history, best, picture)
+    stopped = stop_early(X_train, y_train, X_val, y_val, epochs, run_dir, out_dir)
+    return TensorBoardResult(run_dir, history, best, picture, *stopped)
+
+
+def stop_early(
+    X_train: np.ndarray,
+    y_train: np.ndarray,
+    X_val: np.ndarray,
+    y_val: np.ndarray,
+    epochs: int,
+    run_dir: Path,
+    out_dir: Path,
+) -> tuple[EarlyStopping, dict[str, list[float]], float, Path, Path | None]:
+    """Section 7, continued: the same network and data, stopped by EarlyStopping."""
+    model = MLP(2, [16, 16, 1], seed=SEED)
+    model.compile(Adam(lr=0.02), "binary_crossentropy", metrics=["accuracy"])
+    stopper = EarlyStopping("val_loss", patience=PATIENCE, restore_best_weights=True)
+    log_dir = run_dir.with_name(run_dir.name + "-early-stopping")
+    board = TensorBoard(log_dir)
+    history = model.fit(
+        X_train,
+        y_train,
+        epochs=epochs,
+        batch_size=10,
+        validation_data=(X_val, y_val),
+        callbacks=[stopper, board],
+        verbose=0,
+        seed=SEED,
+    ).history
+    best = stopper.best_epoch
+    restored = model.evaluate(X_val, y_val, return_dict=True, verbose=0)["loss"]
+    marks = {}
+    if stopper.stopped_epoch is not None:
+        text = f"early stopping: weights of epoch {best + 1} restored"
+        marks[stopper.stopped_epoch] = text
+        board.mark(stopper.stopped_epoch, "early_stopping", text)
+        ending = (
+            f"EarlyStopping waited {PATIENCE} epochs for val_loss to beat its value after "
+            f"epoch {best + 1}; it never did, so training stopped after epoch "
+            f"{stopper.stopped_epoch + 1}"
+        )
+    else:
+        ending = f"val_loss was still improving within {PATIENCE} epochs of the end"
+    say(
+        f"""
+        The same network and data again, with
+
+            model.fit(..., callbacks=[EarlyStopping("val_loss", patience={PATIENCE},
+                                                    restore_best_weights=True)])
+
+        {ending}, and the weights of epoch {best + 1} were put back: the model now has
+        validation loss {restored:.4g}, the lowest it reached, not {history["val_loss"][-1]:.4g}.
+
+        The picture early_stopping.png: the blue curve (training loss) keeps falling; the
+        orange one (validation loss) falls, bottoms out at the dashed line (the best epoch,
+        whose weights are kept) and climbs again: from there on the network learns the
+        noise of its {len(X_train)} training points, which does not carry over to new ones.
+        The dotted red line is where training stopped. TensorBoard shows the same run in
+        {log_dir.name}: the scalar epoch_early_stopping is one dot at that epoch, and the
+        Text tab says which weights were restored.
+        """
+    )
+    picture = _plot_or_explain(
+        lambda: plot_history(
+            history, out_dir / "early_stopping.png", title="early stopping", marks=marks
+        ),
+        "the training curves",
+    )
+    return stopper, history, restored, log_dir, picture
 
 
 # ---------------------------------------------------------------- main

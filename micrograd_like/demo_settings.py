@@ -25,18 +25,33 @@ __all__ = [
 
 VALIDATION_FRACTION = 0.2
 MIN_SAMPLES = 10
+PER_CLASS = 5
+"""An example data set's subset keeps at least this many rows per class, so that each class
+has one in the validation part."""
 
 
 @dataclass(frozen=True)
 class DemoDataset:
-    """A toy problem: ``micrograd_like.datasets.<generator>(n_samples, random_state=seed,
-    **options)`` gives 2-D X and integer labels 0 .. classes - 1; ``samples`` is how many
-    the demo uses by default."""
+    """A problem for the demo. A 2-D toy problem: ``micrograd_like.datasets.<generator>(
+    n_samples, random_state=seed, **options)`` gives X and integer labels 0 .. classes - 1,
+    and ``samples`` is how many the demo draws by default. An example data set
+    (``features`` > 2): ``datasets.<generator>()`` loads all its ``samples`` rows, which the
+    demo standardizes (fitted on the training rows)."""
 
     generator: str
     classes: int
     samples: int
     options: dict[str, Any] = field(default_factory=dict)
+    features: int = 2
+    epochs: int = 100
+    lr: float = 0.05
+    hidden: tuple[int, ...] = (16, 16)
+    """The training settings used when the demo is not given others."""
+
+    @property
+    def loaded(self) -> bool:
+        """An example data set of fixed size, not a generated 2-D one."""
+        return self.features != 2
 
     @property
     def outputs(self) -> int:
@@ -54,6 +69,7 @@ DATASETS: dict[str, DemoDataset] = {
     "blobs": DemoDataset("make_blobs", 3, 300, {"centers": 3}),
     "xor": DemoDataset("make_xor", 2, 200),
     "spiral": DemoDataset("make_spiral", 3, 300, {"n_classes": 3, "noise": 0.2}),
+    "digits": DemoDataset("load_digits", 10, 1797, features=64, epochs=20, lr=0.002, hidden=(64,)),
 }
 """The demo's data sets by name; every generator returns its rows in random order."""
 
@@ -85,27 +101,33 @@ def check_dataset(value: object) -> str:
 CHECKS: dict[str, Callable[[Any], Any]] = {  # setting -> its check
     "dataset": check_dataset,
     "samples": lambda value: None if value is None else check_samples(value),
-    "epochs": lambda value: check_positive(value, "epochs"),
+    "epochs": lambda value: None if value is None else check_positive(value, "epochs"),
     "batch_size": lambda value: check_positive(value, "batch_size"),
-    "lr": check_lr,
-    "hidden": check_hidden,
+    "lr": lambda value: None if value is None else check_lr(value),
+    "hidden": lambda value: None if value is None else check_hidden(value),
     "seed": checks.seed,
+    "overfitting": lambda value: checks.flag(value, "overfitting"),
     "timeout": lambda value: checks.positive_number(value, "timeout"),
 }
 
 
 @dataclass(frozen=True)
 class DemoSettings:
-    """What ``micrograd-like demo`` runs; ``samples=None`` takes the data set's default."""
+    """What ``micrograd-like demo`` runs; ``samples``, ``epochs``, ``lr`` and ``hidden`` left
+    None take the data set's (100 epochs, lr 0.05, hidden (16, 16) for the 2-D toys; 20,
+    0.002 and (64,) for the digits)."""
 
     dataset: str = "moons"
     samples: int | None = None
-    epochs: int = 100
+    # None (the default) is replaced by the data set's value in __post_init__
+    epochs: int = None  # type: ignore[assignment]
     batch_size: int = 32
-    lr: float = 0.05
-    hidden: tuple[int, ...] = (16, 16)
+    lr: float = None  # type: ignore[assignment]
+    hidden: tuple[int, ...] = None  # type: ignore[assignment]
     seed: int = 0
     out: str | Path = "demo-out"
+    overfitting: bool = True
+    """Also train a too-large network on a few noisy points until early stopping."""
     timeout: float = DOT_TIMEOUT
     """Seconds Graphviz's dot may take per picture."""
 
@@ -113,3 +135,13 @@ class DemoSettings:
         for name, check in CHECKS.items():
             object.__setattr__(self, name, check(getattr(self, name)))
         object.__setattr__(self, "out", Path(self.out))
+        spec = DATASETS[self.dataset]
+        for name in ("epochs", "lr", "hidden"):
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, getattr(spec, name))
+        fewest = PER_CLASS * spec.classes
+        if spec.loaded and self.samples is not None and not fewest <= self.samples <= spec.samples:
+            raise ValueError(
+                f"samples: {self.dataset} has {spec.samples} samples and the demo needs at "
+                f"least {fewest} ({PER_CLASS} per class), got {self.samples}"
+            )

@@ -40,17 +40,26 @@ class NumpyForm:
         return self.partials(*inputs, out)
 
 
+def _rows(z: tuple[np.ndarray, ...]) -> np.ndarray:
+    """The inputs as the rows of one matrix (a number is repeated along the batch)."""
+    try:
+        return np.stack(z)
+    except ValueError:  # not all of one shape: a number among arrays
+        return np.stack(np.broadcast_arrays(*z))
+
+
 def _logsumexp(*z: np.ndarray) -> np.ndarray:
-    m = np.maximum.reduce(np.broadcast_arrays(*z))
-    return m + np.log(sum(np.exp(zi - m) for zi in z))
+    """max(z) + log(sum_i e^(z_i - max(z))), the rows summed in order."""
+    rows = _rows(z)
+    m = rows.max(axis=0)
+    return m + np.log(np.exp(rows - m).sum(axis=0))
 
 
 def _softmax(*z: np.ndarray) -> tuple[np.ndarray, ...]:
     """The partials of logsumexp, as the engine's rule computes them (shifted by max(z))."""
-    m = np.maximum.reduce(np.broadcast_arrays(*z))
-    shifted = [np.exp(zi - m) for zi in z]
-    total = sum(shifted)
-    return tuple(e / total for e in shifted)
+    rows = _rows(z)
+    shifted = np.exp(rows - rows.max(axis=0))
+    return tuple(shifted / shifted.sum(axis=0))
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:

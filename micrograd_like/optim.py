@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import operator
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -51,11 +52,14 @@ __all__ = [
     "SGD",
     "StepDecay",
     "StepOverflowError",
+    "all_finite",
     "get_optimizer",
 ]
 
 
 # ---------------------------------------------------------------- optimizers
+
+_data, _grad = operator.attrgetter("data"), operator.attrgetter("grad")
 
 
 class StepOverflowError(OverflowError):
@@ -142,39 +146,58 @@ class Optimizer:
         gradient is a ValueError, a step that would make a parameter or the optimizer's
         state non-finite a :class:`StepOverflowError`; either way nothing is changed."""
         params = self._bound_params("step")
+        data = np.fromiter(map(_data, params), float, len(params))
+        grads = np.fromiter(map(_grad, params), float, len(params))
+        for p, value in zip(params, self._checked_update(data, grads, "step").tolist()):
+            p.data = value
+
+    def update(self, data: np.ndarray, grads: np.ndarray) -> np.ndarray:
+        """``step()`` on arrays: the parameters' new values from their values ``data`` and
+        gradients ``grads`` (vectors in ``params`` order), advancing the optimizer's state
+        (momentum, moments) as ``step()`` does; no Value is read or written. ``fit`` and
+        ``train_on_batch`` keep the parameters in arrays and update them this way. All or
+        nothing, as ``step()``: ValueError or :class:`StepOverflowError` (their messages say
+        ``step()``, the step it takes), nothing changed."""
+        return self._checked_update(data, grads, "step")
+
+    def _checked_update(self, data: np.ndarray, grads: np.ndarray, action: str) -> np.ndarray:
+        """The new values of ``data``, and the optimizer's state committed, or an error and
+        nothing changed (see ``step``). Finiteness is checked with one sum per array, and
+        element by element only to say which one failed."""
         name = type(self).__name__
-        data = np.fromiter((p.data for p in params), float, len(params))
-        grads = np.fromiter((p.grad for p in params), float, len(params))
-        bad = np.flatnonzero(~np.isfinite(grads))
-        if len(bad):
+        n = len(self._bound_params(action))
+        if data.shape != (n,) or grads.shape != (n,):
             raise ValueError(
-                f"{name}.step(): the gradient of parameter {bad[0]} is "
+                f"{name}.{action}(): expected data and grads of shape ({n},), got "
+                f"{data.shape} and {grads.shape}"
+            )
+        if not all_finite(grads):
+            bad = np.flatnonzero(~np.isfinite(grads))
+            raise ValueError(
+                f"{name}.{action}(): the gradient of parameter {bad[0]} is "
                 f"{grads[bad[0]]}; no parameter was changed"
             )
         with np.errstate(all="ignore"):  # overflows are refused below, not warned about
             result = self._update(data, grads)
         new, state = result if isinstance(result, tuple) else (result, {})
         new = np.asarray(new, dtype=float)
-        bad = np.flatnonzero(~np.isfinite(new))
-        if len(bad):
-            i = bad[0]
+        if not all_finite(new):
+            i = np.flatnonzero(~np.isfinite(new))[0]
             raise StepOverflowError(
-                f"{name}.step(): the update would make parameter {i} {float(new[i])} (from "
+                f"{name}.{action}(): the update would make parameter {i} {float(new[i])} (from "
                 f"{float(data[i])!r} with gradient {float(grads[i])!r} and lr {self.lr!r}); "
                 "no parameter or state was changed"
             )
         for attribute, value in state.items():
-            values = np.asarray(value, dtype=float)
-            if not np.isfinite(values).all():
+            if not all_finite(np.asarray(value, dtype=float)):
                 raise StepOverflowError(
-                    f"{name}.step(): the update would make the optimizer's state "
+                    f"{name}.{action}(): the update would make the optimizer's state "
                     f"{attribute} non-finite (lr {self.lr!r}, largest |gradient| "
                     f"{float(np.abs(grads).max())!r}); no parameter or state was changed"
                 )
         for attribute, value in state.items():
             setattr(self, attribute, value)
-        for p, value in zip(params, new.tolist()):
-            p.data = value
+        return new
 
     def _reset_state(self) -> None:
         """Forget the per-parameter state (called by ``bind``)."""
@@ -274,6 +297,13 @@ class Adam(Optimizer):
         step_size = self.lr / (1 - beta1**t)
         denominator = r / math.sqrt(1 - beta2**t) + self.eps
         return data - step_size * m / denominator, {"_t": t, "_m": m, "_r": r}
+
+
+def all_finite(values: np.ndarray) -> bool:
+    """No inf or NaN in ``values``: one sum (fast), and an element check only when the sum
+    is not finite (finite values can overflow it)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return math.isfinite(values.sum()) or bool(np.isfinite(values).all())
 
 
 def _only_one(lr: float | None, learning_rate: float | None, name: str) -> float | None:

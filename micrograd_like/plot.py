@@ -1,4 +1,5 @@
-"""Training curves and decision boundaries drawn with matplotlib (the optional extra ``plot``).
+"""Training curves, decision boundaries, confusion matrices and small images drawn with
+matplotlib (the optional extra ``plot``).
 
 Figures are drawn on matplotlib's Agg canvas without pyplot, so nothing needs a display and
 no global figure state is touched. The file format follows the path's extension (``.png`` or
@@ -19,7 +20,13 @@ import numpy as np
 from .callbacks import improvement_mode
 from .files import atomic_write
 
-__all__ = ["best_epoch", "plot_decision_boundary", "plot_history"]
+__all__ = [
+    "best_epoch",
+    "plot_confusion_matrix",
+    "plot_decision_boundary",
+    "plot_history",
+    "plot_images",
+]
 
 _FORMATS = (".png", ".svg")
 _VALIDATION_PREFIX = "val_"
@@ -143,6 +150,7 @@ def plot_history(
     *,
     title: str | None = None,
     columns: int = 3,
+    marks: Mapping[int, str] | None = None,
 ) -> Path:
     """Draw each metric of a training history, training vs validation, into ``path``.
 
@@ -150,23 +158,53 @@ def plot_history(
     lists (Keras keys: ``loss``, ``val_loss``, ``accuracy``, ...). One subplot per metric,
     epochs numbered from 1 as ``fit`` prints them; where a validation curve exists, a dashed
     line marks the epoch where it stops improving (lowest value; highest for accuracy-like
-    metrics). Returns the path written.
+    metrics). ``marks`` maps epochs, counted from 0 as callbacks count them (e.g.
+    ``EarlyStopping.stopped_epoch``), to a text drawn with a dotted line on every subplot.
+    Returns the path written.
     """
     path = _checked_path(path)
     curves = _history_dict(history)
     if isinstance(columns, bool) or not isinstance(columns, int) or columns < 1:
         raise ValueError(f"columns must be a positive int, got {columns!r}")
+    n_epochs = len(next(iter(curves.values())))
+    marks = _checked_marks(marks or {}, n_epochs)
     names = _metric_names(curves)
     n_columns = min(columns, len(names))
     n_rows = math.ceil(len(names) / n_columns)
     figure = _new_figure(4.5 * n_columns, 3.4 * n_rows)
-    epochs = np.arange(1, len(next(iter(curves.values()))) + 1)
+    epochs = np.arange(1, n_epochs + 1)
     for index, name in enumerate(names):
         axes = figure.add_subplot(n_rows, n_columns, index + 1)
         _draw_metric(axes, epochs, name, curves)
+        for epoch, text in marks.items():
+            axes.axvline(epoch + 1, color="C3", linestyle=":", linewidth=1.5)
+            axes.text(
+                epoch + 1,
+                0.97,
+                f"{text} ",
+                transform=axes.get_xaxis_transform(),
+                color="C3",
+                fontsize=8,
+                rotation=90,
+                verticalalignment="top",
+                horizontalalignment="right",
+            )
     if title:
         figure.suptitle(title)
     return _save_atomically(figure, path)
+
+
+def _checked_marks(marks: Mapping[int, str], n_epochs: int) -> dict[int, str]:
+    if not isinstance(marks, Mapping):
+        raise TypeError(f"marks must map epochs to texts, got {type(marks).__name__}")
+    for epoch, text in marks.items():
+        if isinstance(epoch, bool) or not isinstance(epoch, int) or not 0 <= epoch < n_epochs:
+            raise ValueError(
+                f"marks: an epoch is counted from 0 and below {n_epochs}, got {epoch!r}"
+            )
+        if not isinstance(text, str):
+            raise TypeError(f"marks[{epoch}] must be a str, got {type(text).__name__}")
+    return dict(marks)
 
 
 def _draw_metric(
@@ -317,4 +355,84 @@ def plot_decision_boundary(
     axes.set_ylim(yy.min(), yy.max())
     axes.set_title(title or "decision boundary")
     axes.legend(fontsize=8, loc="best")
+    return _save_atomically(figure, path)
+
+
+# ---------------------------------------------------------------------------------------
+# Confusion matrix and images
+
+
+def plot_confusion_matrix(
+    matrix: Any,
+    path: str | os.PathLike[str],
+    *,
+    class_names: Sequence[str] | None = None,
+    title: str | None = None,
+) -> Path:
+    """Draw a confusion matrix (rows: true class, columns: predicted class, as
+    :func:`micrograd_like.metrics.confusion_matrix` makes it) with its counts written in the
+    cells. Returns the path written."""
+    path = _checked_path(path)
+    counts = np.asarray(matrix)
+    if counts.ndim != 2 or counts.shape[0] != counts.shape[1] or counts.size == 0:
+        raise ValueError(f"matrix must be square (classes x classes), got shape {counts.shape}")
+    if not np.issubdtype(counts.dtype, np.integer) or (counts < 0).any():
+        raise ValueError("matrix must hold counts (integers >= 0)")
+    k = len(counts)
+    names = [str(i) for i in range(k)] if class_names is None else [str(n) for n in class_names]
+    if len(names) != k:
+        raise ValueError(f"class_names must name the {k} classes, got {len(names)}")
+    figure = _new_figure(1.0 + 0.45 * k, 0.8 + 0.45 * k)
+    axes = figure.add_subplot()
+    axes.imshow(counts, cmap="Blues")
+    threshold = counts.max() / 2
+    for (i, j), n in np.ndenumerate(counts):
+        if n:
+            color = "white" if n > threshold else "black"
+            axes.text(j, i, str(n), ha="center", va="center", fontsize=8, color=color)
+    axes.set_xticks(range(k), names)
+    axes.set_yticks(range(k), names)
+    axes.set_xlabel("predicted class")
+    axes.set_ylabel("true class")
+    accuracy = np.trace(counts) / max(counts.sum(), 1)
+    axes.set_title(title or f"confusion matrix (accuracy {accuracy:.1%})")
+    return _save_atomically(figure, path)
+
+
+def plot_images(
+    images: Any,
+    path: str | os.PathLike[str],
+    *,
+    captions: Sequence[str] | None = None,
+    shape: tuple[int, int] = (8, 8),
+    columns: int = 8,
+    title: str | None = None,
+) -> Path:
+    """Draw rows of pixels (e.g. ``load_digits`` images, 64 values each) as a grid of small
+    grey pictures of ``shape``, each with its caption. Returns the path written."""
+    path = _checked_path(path)
+    pixels = np.asarray(images, dtype=float)
+    height, width = shape
+    if pixels.ndim != 2 or pixels.shape[1] != height * width or len(pixels) == 0:
+        raise ValueError(
+            f"images must have shape (n_images, {height * width}) for pictures of {shape}, "
+            f"got {pixels.shape}"
+        )
+    if captions is not None and len(captions) != len(pixels):
+        raise ValueError(
+            f"captions must give one text per image ({len(pixels)}), got {len(captions)}"
+        )
+    if isinstance(columns, bool) or not isinstance(columns, int) or columns < 1:
+        raise ValueError(f"columns must be a positive int, got {columns!r}")
+    n_columns = min(columns, len(pixels))
+    n_rows = math.ceil(len(pixels) / n_columns)
+    figure = _new_figure(1.2 * n_columns, 1.4 * n_rows + (0.4 if title else 0.0))
+    for index, image in enumerate(pixels):
+        axes = figure.add_subplot(n_rows, n_columns, index + 1)
+        axes.imshow(image.reshape(shape), cmap="gray_r", interpolation="nearest")
+        axes.set_axis_off()
+        if captions is not None:
+            axes.set_title(captions[index], fontsize=8)
+    if title:
+        figure.suptitle(title)
     return _save_atomically(figure, path)

@@ -10,7 +10,16 @@ contributions over the batch, which is exactly the sum of the per-sample gradien
 
 Neurons that read the same inputs are fused: their ``linear`` nodes become one matrix
 product ``Y = W X + b`` (forward) with ``dW = G X^T``, ``db = sum(G)``, ``dX = W^T G``
-(backward), and an activation applied to each of them becomes one op on the matrix.
+(backward; dX only where the inputs need a gradient), and an activation applied to each of
+them becomes one op on the matrix. Matrices flow from one fused step to the next, forward
+and backward, without being cut into rows; only the nodes that are replayed one by one
+(the loss, say) get rows of their own.
+
+The parameters are a vector ``theta`` (in the order given to ``record``) that the caller
+owns and passes to ``run``; ``backward`` returns the gradient as a vector of the same
+shape. A layer's neurons whose weights and bias follow each other in that order (as
+``Layer.parameters()`` lists them) read ``W`` and ``b`` as views of ``theta``, and write
+``dW`` and ``db`` into views of the gradient, without gathering.
 
 Where the engine raises (an overflow, a result that is undefined), numpy would carry on
 with inf or nan, and a later op could hide it (tanh(inf) = 1). The replay therefore raises
@@ -21,7 +30,8 @@ finite; the caller then runs that batch sample by sample, which gives the engine
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -52,17 +62,24 @@ class _Node:
     parents: tuple[int, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class _Dense:
-    """Neurons sharing their inputs: Y = W X + b with W, b gathered from the parameters."""
+    """Neurons sharing their inputs: Y = W X + b with W, b read from the parameters."""
 
     outputs: tuple[int, ...]
     inputs: tuple[int, ...]
     weights: np.ndarray  # (n_out, n_in) parameter indices
     biases: np.ndarray  # (n_out,) parameter indices
+    block: tuple[int, int] | None = None
+    """(start, stride) when W = theta[start : start + n_out * stride] as n_out rows of
+    ``stride`` = n_in + 1 numbers, the weights then the bias (a Layer's order)."""
+    unique: bool = True  # no parameter index repeats within weights, nor within biases
+    exclusive: bool = False  # a block no other step reads: its gradient is written, not added
+    inputs_need_grad: bool = True
+    rows: tuple[tuple[int, int], ...] = ()  # (row, slot) of the outputs read one by one
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class _Map:
     """One unary op applied to every row of a _Dense step's output (a layer's activation)."""
 
@@ -70,6 +87,7 @@ class _Map:
     form: NumpyForm
     outputs: tuple[int, ...]
     inputs: tuple[int, ...]  # the _Dense step's outputs, in row order
+    rows: tuple[tuple[int, int], ...] = ()
 
 
 class Tape:
@@ -77,35 +95,49 @@ class Tape:
 
     ``record(forward, params, example)`` calls ``forward(placeholders)`` once, where the
     placeholders are leaf Values holding one example's inputs, and records every node
-    reachable from the returned Values. ``run`` evaluates the recording for a batch (with
-    the parameters' current values, kept in ``parameter_values``);
-    ``backward`` returns the gradient of a weighted sum of the results for each parameter.
+    reachable from the returned Values. ``run(blocks, theta)`` evaluates the recording for
+    a batch with the parameter values ``theta``; ``backward`` returns the gradient of a
+    weighted sum of the results for each parameter.
     """
 
     def __init__(
         self,
         program: list,
-        n_slots: int,
-        param_slots: dict[int, int],
         input_slots: list[int],
         constants: dict[int, float],
+        scalar_params: list[tuple[int, int]],
         result_slots: list[int],
         needs_grad: list[bool],
         params: list[Value],
     ) -> None:
         self._program = program
-        self._n_slots = n_slots
-        self._param_slots = param_slots
         self._input_slots = input_slots
         self._constants = constants
+        self._scalar_params = scalar_params  # (slot, parameter index) read one by one
         self._result_slots = result_slots
         self._needs_grad = needs_grad
         self._params = params
-        self._values: list | None = None
-        self.parameter_values = np.zeros(0)
+        self._producers = {s.outputs for s in program if type(s) is not _Node}
+        written = sum(
+            s.biases.size * (s.weights.shape[1] + 1) for s in program if _exclusive_step(s)
+        )
+        self._all_written = not scalar_params and written == len(params)
+        """Every parameter's gradient is written (not added) by an exclusive fused step, so the
+        gradient vector needs no zeroing."""
+        self._input_ranges = _input_ranges(program, input_slots)
+        read = _rows_read(program, result_slots, self._producers, self._input_ranges)
+        self._read_inputs = [(j, s) for j, s in enumerate(input_slots) if s in read]
+        self._values: dict[int, Any] | None = None
+        self._blocks: Sequence[np.ndarray] = ()
+        self._theta = np.zeros(0)
         self._batch = 0
         self._saved: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._matrices: dict[tuple[int, ...], np.ndarray] = {}  # a fused step's rows
+
+    @property
+    def n_parameters(self) -> int:
+        """The length of ``theta``: the number of parameters given to ``record``."""
+        return len(self._params)
 
     @classmethod
     def record(
@@ -153,36 +185,48 @@ class Tape:
             needs_grad[slot] = any(needs_grad[p] for p in parents)
             ops.append(_Node(slot, node.rule, form, parents))
         # a placeholder that the graph does not use is simply not read
-        program = _fuse_activations(_fuse_dense_layers(ops, param_slots))
+        result_slots = [slot_of[r] for r in results]
+        program = _fuse_activations(_fuse_dense_layers(ops, param_slots, needs_grad))
+        producers = {step.outputs for step in program if type(step) is not _Node}
+        read = _rows_read(program, result_slots, producers, _input_ranges(program, input_slots))
+        readers = _parameter_readers(program, param_slots, read, len(params))
+        program = [
+            step
+            if type(step) is _Node
+            else replace(
+                step,
+                rows=tuple((i, s) for i, s in enumerate(step.outputs) if s in read),
+                **({"exclusive": _exclusive(step, readers)} if type(step) is _Dense else {}),
+            )
+            for step in program
+        ]
         return cls(
             program,
-            len(order),
-            param_slots,
             input_slots,
             constants,
-            [slot_of[r] for r in results],
+            [(slot, k) for slot, k in param_slots.items() if slot in read],
+            result_slots,
             needs_grad,
             list(params),
         )
 
-    def run(self, columns: Sequence[np.ndarray]) -> list[np.ndarray]:
-        """Evaluate the recording; ``columns[j]`` holds input j for every sample.
+    def run(self, blocks: Sequence[np.ndarray], theta: np.ndarray) -> list[np.ndarray]:
+        """Evaluate the recording for a batch; returns one array (batch,) per traced result.
 
-        Returns one array of shape (batch,) per traced result; FloatingPointError if any
-        value on the way is not finite.
+        The recorded inputs are the columns of ``blocks`` in order: each block is an array
+        of shape (batch, width), one row per sample (e.g. ``[X, targets]``). ``theta`` holds
+        the parameters' values, in the order given to ``record``.
+        FloatingPointError if any value on the way is not finite.
         """
-        batch = self._batch = len(columns[0])
-        self.parameter_values = np.fromiter(
-            (p.data for p in self._params), float, len(self._params)
-        )
-        values: list = [None] * self._n_slots
-        for slot, k in self._param_slots.items():
-            values[slot] = self._params[k].data
-        for slot, value in self._constants.items():
-            values[slot] = value
-        for j, slot in enumerate(self._input_slots):
-            if slot >= 0:
-                values[slot] = columns[j]
+        batch = self._batch = len(blocks[0])
+        if len(theta) != len(self._params):
+            raise ValueError(f"theta has {len(theta)} values for {len(self._params)} parameters")
+        self._blocks, self._theta = blocks, theta
+        values: dict[int, Any] = dict(self._constants)
+        slots = [slot for slot, _ in self._scalar_params]
+        values.update(zip(slots, theta[[k for _, k in self._scalar_params]].tolist()))
+        for j, slot in self._read_inputs:
+            values[slot] = self._column(j)
         self._saved, self._matrices = {}, {}
         with _not_finite_raises():
             for step in self._program:
@@ -205,11 +249,11 @@ class Tape:
         if self._values is None:
             raise RuntimeError("Tape.backward needs a run() first")
         values = self._values
-        grads: list = [None] * self._n_slots
+        grads: dict[Any, Any] = {}  # slot -> its gradient; fused outputs -> a matrix
         for slot, w in zip(self._result_slots, weights):
             if w is not None:
                 _accumulate(grads, slot, w)
-        param_grad = np.zeros(len(self._params))
+        param_grad = (np.empty if self._all_written else np.zeros)(len(self._params))
         with _not_finite_raises():
             for step in reversed(self._program):
                 if type(step) is _Node:
@@ -218,13 +262,40 @@ class Tape:
                     self._map_backward(step, grads)
                 else:
                     self._dense_backward(step, grads, param_grad)
-        for slot, k in self._param_slots.items():
-            if grads[slot] is not None:
-                param_grad[k] += np.sum(grads[slot])
+        for slot, k in self._scalar_params:
+            g = grads.get(slot)
+            if g is not None:
+                param_grad[k] += np.sum(g)
         return param_grad
 
-    def _node_backward(self, step: _Node, values: list, grads: list) -> None:
-        g = grads[step.slot]
+    def _columns(self, start: int, stop: int) -> np.ndarray:
+        """Input columns start .. stop - 1 of the batch as rows: a view of the blocks
+        unless the range spans two of them."""
+        pieces, offset = [], 0
+        for block in self._blocks:
+            width = block.shape[1]
+            low, high = max(start - offset, 0), min(stop - offset, width)
+            if low < high:
+                pieces.append(block[:, low:high])
+            offset += width
+        if offset < stop:
+            raise ValueError(f"the blocks have {offset} columns; the recording reads {stop}")
+        return (pieces[0] if len(pieces) == 1 else np.concatenate(pieces, axis=1)).T
+
+    def _column(self, j: int) -> np.ndarray:
+        return self._columns(j, j + 1)[0]
+
+    def _input_matrix(self, slots: tuple[int, ...], values: dict) -> np.ndarray:
+        """The rows of ``slots`` as one (len(slots), batch) matrix: consecutive input
+        columns as they are, anything else stacked row by row."""
+        start = self._input_ranges.get(slots)
+        if start is not None:
+            return self._columns(start, start + len(slots))
+        shape = (self._batch,)
+        return np.stack([_full(values[s], shape) for s in slots])
+
+    def _node_backward(self, step: _Node, values: dict, grads: dict) -> None:
+        g = grads.get(step.slot)
         if g is None:
             return
         needs_grad = self._needs_grad
@@ -234,13 +305,13 @@ class Tape:
             if needs_grad[parent]:
                 _accumulate(grads, parent, partial * g)
 
-    def _map_forward(self, step: _Map, values: list) -> None:
+    def _map_forward(self, step: _Map, values: dict) -> None:
         out = self._matrices[step.outputs] = step.form.forward(self._matrices[step.inputs])
-        for i, slot in enumerate(step.outputs):
+        for i, slot in step.rows:
             values[slot] = out[i]
 
-    def _map_backward(self, step: _Map, grads: list) -> None:
-        g = self._stacked_grads(step.outputs, grads)
+    def _map_backward(self, step: _Map, grads: dict) -> None:
+        g = self._stacked_grads(step, grads)
         if g is None:
             return
         (partial,) = step.form.local_partials(
@@ -248,45 +319,145 @@ class Tape:
         )
         self._add_rows(step.inputs, partial * g, grads)
 
-    def _stacked_grads(self, slots: tuple[int, ...], grads: list) -> np.ndarray | None:
-        """The gradients of ``slots`` as a matrix (zero rows where none arrived)."""
-        rows = [grads[s] for s in slots]
-        if all(r is None for r in rows):
-            return None
+    def _stacked_grads(self, step: _Dense | _Map, grads: dict) -> np.ndarray | None:
+        """The gradient of the step's outputs as a matrix: what arrived as a matrix plus the
+        rows that arrived one by one (only rows read one by one can get one); None if
+        nothing arrived."""
+        matrix = grads.pop(step.outputs, None)
+        if not any(slot in grads for _, slot in step.rows):
+            return matrix
         zero = np.zeros(self._batch)
-        return np.stack([zero if r is None else _full(r, zero.shape) for r in rows])
+        stacked = np.stack([_full(grads.get(s, zero), zero.shape) for s in step.outputs])
+        return stacked if matrix is None else matrix + stacked
 
-    def _add_rows(self, slots: tuple[int, ...], matrix: np.ndarray, grads: list) -> None:
-        """Add row i of ``matrix`` to the gradient of ``slots[i]`` where one is needed."""
+    def _add_rows(self, slots: tuple[int, ...], matrix: np.ndarray, grads: dict) -> None:
+        """Add row i of ``matrix`` to the gradient of ``slots[i]`` where one is needed: as
+        one matrix when ``slots`` are the outputs of a fused step, else row by row."""
+        if slots in self._producers:
+            _accumulate(grads, slots, matrix)
+            return
         for i, slot in enumerate(slots):
             if self._needs_grad[slot]:
                 _accumulate(grads, slot, matrix[i])
 
-    def _dense_forward(self, step: _Dense, values: list) -> None:
-        theta, shape = self.parameter_values, (self._batch,)
+    def _dense_forward(self, step: _Dense, values: dict) -> None:
         x = self._matrices.get(step.inputs)
         if x is None:
-            x = np.stack([_full(values[s], shape) for s in step.inputs])
-        w = theta[step.weights]
-        y = self._matrices[step.outputs] = w @ x + theta[step.biases][:, None]
+            x = self._input_matrix(step.inputs, values)
+        w, b = _weights(step, self._theta)
+        y = self._matrices[step.outputs] = w @ x
+        y += b[:, None]
         self._saved[id(step)] = (x, w)
-        for i, slot in enumerate(step.outputs):
+        for i, slot in step.rows:
             values[slot] = y[i]
 
-    def _dense_backward(self, step: _Dense, grads: list, param_grad: np.ndarray) -> None:
-        g = self._stacked_grads(step.outputs, grads)
+    def _dense_backward(self, step: _Dense, grads: dict, param_grad: np.ndarray) -> None:
+        g = self._stacked_grads(step, grads)
         if g is None:
+            if step.exclusive:  # its block is written by no one else
+                for part in _weights(step, param_grad):
+                    part[...] = 0.0
             return
         x, w = self._saved[id(step)]
-        np.add.at(param_grad, step.weights, g @ x.T)
-        np.add.at(param_grad, step.biases, g.sum(axis=1))
-        self._add_rows(step.inputs, w.T @ g, grads)
+        if step.block is not None:
+            gw, gb = _weights(step, param_grad)
+            if step.exclusive:
+                np.matmul(g, x.T, out=gw)
+                np.sum(g, axis=1, out=gb)
+            else:
+                gw += g @ x.T
+                gb += g.sum(axis=1)
+        elif step.unique:
+            param_grad[step.weights] += g @ x.T
+            param_grad[step.biases] += g.sum(axis=1)
+        else:
+            np.add.at(param_grad, step.weights, g @ x.T)
+            np.add.at(param_grad, step.biases, g.sum(axis=1))
+        if step.inputs_need_grad:
+            self._add_rows(step.inputs, w.T @ g, grads)
 
 
-def _accumulate(grads: list, slot: int, contribution: np.ndarray | float) -> None:
-    """grads[slot] += contribution, where None means no gradient has arrived yet."""
-    previous = grads[slot]
-    grads[slot] = contribution if previous is None else previous + contribution
+def _exclusive_step(step: object) -> bool:
+    return type(step) is _Dense and step.exclusive
+
+
+def _weights(step: _Dense, vector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(W, b) of a fused step read from a parameter-sized vector: views for a block."""
+    if step.block is None:
+        return vector[step.weights], vector[step.biases]
+    start, stride = step.block
+    n_out, n_in = step.weights.shape
+    rows = vector[start : start + n_out * stride].reshape(n_out, stride)
+    return rows[:, :n_in], rows[:, n_in]
+
+
+def _block_layout(weights: np.ndarray, biases: np.ndarray) -> tuple[int, int] | None:
+    """(start, stride) if row i holds its weights then its bias at start + i * stride,
+    with stride = n_in + 1 (see _Dense.block); else None."""
+    n_out, n_in = weights.shape
+    start, stride = int(weights[0, 0]), n_in + 1
+    row_starts = start + stride * np.arange(n_out)
+    if np.array_equal(weights, row_starts[:, None] + np.arange(n_in)) and np.array_equal(
+        biases, row_starts + n_in
+    ):
+        return start, stride
+    return None
+
+
+def _input_ranges(program: list, input_slots: list[int]) -> dict[tuple[int, ...], int]:
+    """For each fused step that reads consecutive input columns j, j + 1, ...: its inputs
+    -> j (the replay then reads them as one slice of the batch)."""
+    column_of = {slot: j for j, slot in enumerate(input_slots) if slot >= 0}
+    ranges = {}
+    for step in program:
+        if type(step) is _Dense and step.inputs[0] in column_of:
+            start = column_of[step.inputs[0]]
+            columns = [column_of.get(s, -1) for s in step.inputs]
+            if columns == list(range(start, start + len(columns))):
+                ranges[step.inputs] = start
+    return ranges
+
+
+def _parameter_readers(
+    program: list, param_slots: dict[int, int], read: set[int], n_params: int
+) -> np.ndarray:
+    """How many times each parameter is read: by the fused steps and by replayed nodes."""
+    indices = [step.weights.ravel() for step in program if type(step) is _Dense]
+    indices += [step.biases for step in program if type(step) is _Dense]
+    indices.append(np.array([k for slot, k in param_slots.items() if slot in read], dtype=int))
+    return np.bincount(np.concatenate(indices), minlength=n_params)
+
+
+def _exclusive(step: _Dense, readers: np.ndarray) -> bool:
+    """The step's parameters form a block that nothing else reads."""
+    if step.block is None:
+        return False
+    start, stride = step.block
+    return bool((readers[start : start + len(step.biases) * stride] == 1).all())
+
+
+def _rows_read(
+    program: list,
+    result_slots: list[int],
+    producers: set[tuple[int, ...]],
+    input_ranges: dict[tuple[int, ...], int],
+) -> set[int]:
+    """The slots whose values the replay needs one by one: read by a replayed node, a
+    result, or an input of a fused step that gets its inputs neither as the matrix of
+    another fused step nor as a slice of the input columns."""
+    read = {p for step in program if type(step) is _Node for p in step.parents}
+    read.update(result_slots)
+    as_matrices = producers | input_ranges.keys()
+    for step in program:
+        if type(step) is _Dense and step.inputs not in as_matrices:
+            read.update(step.inputs)
+    return read
+
+
+def _accumulate(grads: dict, key: object, contribution: np.ndarray | float) -> None:
+    """grads[key] += contribution, where a missing key means no gradient has arrived yet."""
+    previous = grads.get(key)
+    grads[key] = contribution if previous is None else previous + contribution
 
 
 def _full(value: np.ndarray | float, shape: tuple[int]) -> np.ndarray:
@@ -297,7 +468,9 @@ def _full(value: np.ndarray | float, shape: tuple[int]) -> np.ndarray:
     return np.broadcast_to(value, shape)
 
 
-def _fuse_dense_layers(ops: list[_Node], param_slots: dict[int, int]) -> list:
+def _fuse_dense_layers(
+    ops: list[_Node], param_slots: dict[int, int], needs_grad: list[bool]
+) -> list:
     """Replace linear nodes whose weights and bias are parameters and whose inputs are
     computed values by one _Dense step per distinct input tuple, placed where the first
     of its neurons stood."""
@@ -323,12 +496,18 @@ def _fuse_dense_layers(ops: list[_Node], param_slots: dict[int, int]) -> list:
             continue
         emitted.add(inputs)
         members = groups[inputs]
+        indices = np.array([[param_slots[s] for s in m.parents[:n]] for m in members])
+        biases = np.array([param_slots[m.parents[-1]] for m in members])
         program.append(
             _Dense(
                 outputs=tuple(m.slot for m in members),
                 inputs=inputs,
-                weights=np.array([[param_slots[s] for s in m.parents[:n]] for m in members]),
-                biases=np.array([param_slots[m.parents[-1]] for m in members]),
+                weights=indices,
+                biases=biases,
+                block=_block_layout(indices, biases),
+                unique=len(np.unique(indices)) == indices.size
+                and len(np.unique(biases)) == biases.size,
+                inputs_need_grad=any(needs_grad[s] for s in inputs),
             )
         )
     return program

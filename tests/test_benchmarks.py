@@ -76,8 +76,14 @@ def test_table_has_every_measurement_with_a_verdict_for_each_target(quick):
         "Demo step, gc off",
         "Time in the cyclic collector",
         "Demo losses",
-        "train_on_batch vs PyTorch",
-        "Training step losses",
+        "train_on_batch vs PyTorch eager step, hinge +",
+        "train_on_batch vs PyTorch eager step, hinge, no L2",
+        "Training step losses vs the demo",
+        "Training step losses without L2",
+        "MNIST-shaped epoch, fit vs PyTorch",
+        "MNIST-shaped epoch losses",
+        "Recording the replay",
+        "Digits to 97% test accuracy",
         "Memory per node",
         "Memory of one demo step",
         "`micrograd-like demo` end to end",
@@ -90,22 +96,40 @@ def test_table_has_every_measurement_with_a_verdict_for_each_target(quick):
 
 def test_measured_numbers_are_positive_and_finite(quick):
     body = table_rows(quick[1].read_text(encoding="utf-8"))[1:]
-    timed = [r for r in body if r[0].startswith(("Demo step", "Memory", "Backward", "train_on"))]
+    timed = [
+        r
+        for r in body
+        if r[0].startswith(("Demo step", "Memory", "Backward", "train_on", "MNIST", "Recording"))
+    ]
     for r in timed:
         value = leading_number(r[1])
         assert math.isfinite(value) and value > 0, r
-    for prefix in ("Demo step", "Memory per node", "train_on_batch"):
-        value = leading_number(row(body, prefix + (", gc on" if prefix == "Demo step" else ""))[2])
+    for prefix in (
+        "Demo step, gc on",
+        "Memory per node",
+        "train_on_batch vs PyTorch eager step, hinge +",
+        "MNIST-shaped epoch, fit",
+    ):
+        value = leading_number(row(body, prefix)[2])
         assert math.isfinite(value) and value > 0
+
+
+def test_timed_rows_show_the_peak_memory_of_their_process(quick):
+    body = table_rows(quick[1].read_text(encoding="utf-8"))[1:]
+    for prefix in ("Demo step, gc on", "train_on_batch vs PyTorch eager step, hinge, no L2"):
+        for cell in row(body, prefix)[1:3]:
+            megabytes = float(cell.split("(")[1].split(" MB)")[0])
+            assert 1 < megabytes < 10_000, cell
 
 
 def test_both_engines_compute_the_same_demo_losses(quick):
     body = table_rows(quick[1].read_text(encoding="utf-8"))[1:]
     demo = row(body, "Demo losses")
     assert float(demo[1]) <= 1e-9 and demo[5] == "PASS"
-    training = row(body, "Training step losses")
+    training = row(body, "Training step losses vs the demo")
     assert float(training[1]) <= 1e-9
     assert leading_number(training[2]) <= 1e-9  # PyTorch's step is the same computation
+    assert float(row(body, "Training step losses without L2")[1]) <= 1e-9
 
 
 def test_profile_lists_the_engine_functions_by_own_time(quick):

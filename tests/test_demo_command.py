@@ -28,7 +28,7 @@ from micrograd_like.engine import OPS, Value, grad
 SVG = "{http://www.w3.org/2000/svg}"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 REPO = Path(__file__).resolve().parent.parent
-SMALL = ("--epochs", "1", "--samples", "30", "--hidden", "4")
+SMALL = ("--epochs", "1", "--samples", "30", "--hidden", "4", "--no-overfitting")
 FILES = (
     "graph.svg",
     "network.svg",
@@ -165,7 +165,7 @@ def test_tensorboard_logs_hold_the_history(default_run):
 def test_gradcheck_report_covers_every_parameter(default_run):
     result, out = default_run
     text = (out / "gradcheck.txt").read_text(encoding="utf-8")
-    assert "binary_crossentropy over 4 training samples" in text
+    assert "binary_crossentropy over 4 training sample(s)" in text
     assert "model gradient check: passed" in text
     n_params = len(result.model.parameters())
     assert n_params == (2 + 1) * 16 + (16 + 1) * 16 + (16 + 1) * 1
@@ -193,9 +193,14 @@ def test_summary_lists_every_path_and_the_tensorboard_command(demo, tmp_path):
     line = next(line for line in stdout.splitlines() if line.startswith("Final accuracy"))
     assert "training" in line and "validation" in line and line.count("%") == 2
     assert "Gradient check of the trained model: passed, worst relative error" in stdout
+    # the overfitting run, after the main one
+    line = next(line for line in stdout.splitlines() if line.startswith("Overfitting run: "))
+    assert "early stopping after epoch" in line and "restored the weights of epoch" in line
+    assert f"tensorboard --logdir {out / 'overfitting' / 'logs'}" in stdout
+    assert str(out / "overfitting" / "history.png") in stdout
 
 
-@pytest.mark.parametrize("dataset", list(DATASETS))
+@pytest.mark.parametrize("dataset", [name for name, spec in DATASETS.items() if not spec.loaded])
 def test_each_dataset_runs(demo, tmp_path, dataset):
     code, stdout, _ = demo("--dataset", dataset, *SMALL, "--out", str(tmp_path))
     assert code == 0 and "Final accuracy" in stdout
@@ -219,6 +224,8 @@ def test_each_dataset_runs(demo, tmp_path, dataset):
         (["--lr", "-0.1"], "argument --lr: lr must be a finite number > 0"),
         (["--lr", "nan"], "argument --lr: lr must be a finite number > 0"),
         (["--samples", "5"], "argument --samples: samples must be an int >= 10"),
+        (["--dataset", "digits", "--samples", "40"], "the demo needs at least 50 (5 per class)"),
+        (["--dataset", "digits", "--samples", "1800"], "digits has 1797 samples"),
         (["--seed", "-1"], "argument --seed: seed must be an int in [0, 2**32)"),
     ],
 )
@@ -340,3 +347,90 @@ def test_python_m_micrograd_like_demo(tmp_path):
     assert done.returncode == 0, done.stderr
     assert f"tensorboard --logdir {out / 'logs'}" in done.stdout
     assert all((out / name).is_file() for name in WRITTEN)
+
+
+# ---------------------------------------------------------------- the overfitting run
+
+
+def test_the_overfitting_run_stops_early_where_validation_loss_turned_up(default_run):
+    result, out = default_run
+    run = result.overfitting
+    loss, val_loss = run.history.history["loss"], run.history.history["val_loss"]
+    best, stopped = run.best_epoch, run.stopper.stopped_epoch
+    assert stopped == len(loss) - 1 == best + run.stopper.patience  # stopped by patience
+    assert best == int(np.argmin(val_loss)) and best >= 5  # it fell before it rose
+    assert val_loss[stopped] > 1.2 * val_loss[best]  # validation loss turned up ...
+    assert loss[stopped] < 0.6 * loss[best]  # ... while the training loss kept falling
+    assert all(b < a for a, b in zip(loss[best::10], loss[best + 10 :: 10]))
+    # the best epoch's weights are back: the same validation loss as at that epoch
+    assert run.restored_val_loss == pytest.approx(val_loss[best], rel=1e-12)
+    assert (out / "overfitting" / "history.png").read_bytes()[:8] == PNG_MAGIC
+
+
+def test_the_overfitting_runs_tensorboard_logs_mark_the_stopping_epoch(default_run):
+    accumulator_module = pytest.importorskip(
+        "tensorboard.backend.event_processing.event_accumulator"
+    )
+    result, out = default_run
+    train = accumulator_module.EventAccumulator(
+        str(out / "overfitting" / "logs" / "train"),
+        size_guidance={accumulator_module.TENSORS: 0, accumulator_module.SCALARS: 0},
+    )
+    train.Reload()
+    stopped = result.overfitting.stopper.stopped_epoch
+    assert [e.step for e in train.Scalars("epoch_early_stopping")] == [stopped]
+    assert len(train.Scalars("epoch_loss")) == stopped + 1
+    (tag,) = [t for t in train.Tags()["tensors"] if t.startswith("early_stopping")]
+    (text,) = train.Tensors(tag)
+    best = result.overfitting.best_epoch
+    assert text.tensor_proto.string_val == [
+        f"early stopping: weights of epoch {best + 1} restored".encode()
+    ]
+
+
+def test_no_overfitting_skips_the_second_run(demo, tmp_path):
+    code, stdout, _ = demo(*SMALL, "--out", str(tmp_path))
+    assert code == 0 and "Overfitting run" not in stdout
+    assert not (tmp_path / "overfitting").exists()
+
+
+# ---------------------------------------------------------------- the digits
+
+
+@pytest.fixture(scope="module")
+def digits_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("digits")
+    settings = DemoSettings(dataset="digits", samples=300, epochs=3, overfitting=False, out=out)
+    return run_demo(settings, verbose=0), out
+
+
+def test_the_digits_get_their_own_defaults_and_a_stratified_standardized_split():
+    settings = DemoSettings(dataset="digits")
+    assert (settings.epochs, settings.lr, settings.hidden) == (20, 0.002, (64,))
+    assert DemoSettings().hidden == (16, 16)
+
+
+def test_the_digits_demo_writes_what_makes_sense_for_64_inputs(digits_run):
+    result, out = digits_run
+    X_val, y_val = result.validation
+    assert len(X_val) == 60 and len(result.training[0]) == 240  # 300 rows, 20% held out
+    assert np.bincount(y_val, minlength=10).min() >= 5  # every digit in proportion
+    np.testing.assert_allclose(result.training[0].mean(axis=0), 0.0, atol=1e-12)
+    for name in ("confusion_matrix.png", "misclassified.png", "first_layer_weights.png"):
+        assert (out / name).read_bytes()[:8] == PNG_MAGIC
+    assert not (out / "decision_boundary.png").exists() and not (out / "network.svg").exists()
+    assert any(note.startswith("network.svg: skipped for 64 inputs") for note in result.notes)
+    assert "1 training sample(s)" in (out / "gradcheck.txt").read_text(encoding="utf-8")
+    assert result.gradcheck.ok
+
+
+def test_the_saved_model_and_standardizer_classify_raw_digits(digits_run):
+    from micrograd_like.datasets import Standardizer
+
+    result, out = digits_run
+    model = load_model(out / "model.json")
+    standardizer = Standardizer.load(out / "standardizer.json")
+    raw = result.standardizer.inverse_transform(result.validation[0])
+    predicted = model.predict(standardizer.transform(raw)).argmax(axis=1)
+    assert np.mean(predicted == result.validation[1]) == pytest.approx(result.val_accuracy)
+    assert result.val_accuracy > 0.6  # three epochs on 240 images (chance: 0.1)

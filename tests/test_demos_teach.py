@@ -202,6 +202,23 @@ def test_tensorboard_section_writes_train_and_validation_runs(quick_run, lecture
     assert_picture(out / "overfitting.png", board.picture)
 
 
+def test_tensorboard_section_stops_early_and_marks_the_epoch(quick_run, lecture) -> None:
+    accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+    r, text, out = quick_run
+    board = r[7]
+    stopper, history = board.stopper, board.stopped_history
+    best, stopped = stopper.best_epoch, stopper.stopped_epoch
+    assert stopped == best + lecture.PATIENCE == len(history["loss"]) - 1
+    assert best == int(np.argmin(history["val_loss"]))
+    assert board.restored_val_loss == pytest.approx(history["val_loss"][best], rel=1e-12)
+    assert f"training stopped after epoch {stopped + 1}" in text
+    assert f"the weights of epoch {best + 1} were put back" in text
+    events = accumulator.EventAccumulator(str(board.stopped_log_dir / "train"))
+    events.Reload()
+    assert [e.step for e in events.Scalars("epoch_early_stopping")] == [stopped]
+    assert_picture(out / "early_stopping.png", board.stopped_picture)
+
+
 def test_tensorboard_section_without_tensorboardx(lecture, tmp_path, monkeypatch) -> None:
     monkeypatch.setitem(sys.modules, "tensorboardX", None)  # import tensorboardX fails
     result, text = run_printing(lecture.watch_with_tensorboard, 1, tmp_path)
@@ -220,7 +237,8 @@ def test_pictures_without_matplotlib_are_skipped_with_a_hint(lecture, tmp_path, 
 
 
 def test_section_option_runs_only_the_chosen_sections(lecture, tmp_path) -> None:
-    results, text = run_printing(lecture.main, ["--section", "3", "--section", "2"])
+    argv = ["--section", "3", "--section", "2", "--out", str(tmp_path)]  # 3 writes a page
+    results, text = run_printing(lecture.main, argv)
     assert sorted(results) == [2, 3]
     assert "1. One neuron" not in text and text.index("2. The") < text.index("3. The")
     with pytest.raises(SystemExit), contextlib.redirect_stderr(io.StringIO()):
@@ -297,12 +315,19 @@ def run_script(name: str, cwd: Path) -> str:
 def test_lecture_script_with_no_arguments(tmp_path) -> None:
     text = run_script("lecture", tmp_path)
     out = tmp_path / "lecture-out"
-    for name in ("batch_vs_minibatch.png", "moons_boundary.png", "overfitting.png"):
+    for name in (
+        "batch_vs_minibatch.png",
+        "moons_boundary.png",
+        "overfitting.png",
+        "early_stopping.png",
+    ):
         assert_picture(out / name)
     assert "7. Watching training with TensorBoard" in text
     if importlib.util.find_spec("tensorboardX") is not None:
-        (run,) = (out / "logs").iterdir()
-        assert list((run / "validation").glob("events.out.tfevents.*"))
+        run, stopped = sorted((out / "logs").iterdir())  # the run stopped early: "-early-..."
+        assert stopped.name == run.name + "-early-stopping"
+        for path in (run, stopped):
+            assert list((path / "validation").glob("events.out.tfevents.*"))
 
 
 def test_spiral_script_with_no_arguments(tmp_path, spiral) -> None:

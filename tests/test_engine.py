@@ -739,3 +739,17 @@ def test_grad_with_create_graph_records_even_inside_no_grad():
         (dy,) = grad(y, [x], create_graph=True)
     (d2y,) = grad(dy, [x])
     assert dy.data == 3.0 and d2y.data == 6.0
+
+
+def test_a_backward_that_fails_leaves_every_grad_as_it_was() -> None:
+    x = Value(0.0)
+    root = x**0.5 * 2.0 + x  # d(x ** 0.5)/dx is undefined at 0; the sum's partial is fine
+    x.grad, root.grad = 3.0, 7.0
+    with pytest.raises(ValueError, match="derivative of pow0.5 is undefined at 0.0"):
+        root.backward()
+    assert (x.grad, root.grad) == (3.0, 7.0)
+    y = Value(4.0)
+    z = y**0.5 * 2.0 + y
+    z.backward()
+    z.backward()  # leaves accumulate exactly: 0 + g, then g + g
+    assert y.grad == 2 * (0.5 * 4.0**-0.5 * 2.0 + 1.0)

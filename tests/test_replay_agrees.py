@@ -58,7 +58,8 @@ def test_evaluate_and_fit_agree_with_the_per_sample_path():
 def test_the_tape_raises_on_a_hidden_non_finite_value():
     model = MLP(2, [4, 1], activation="tanh", seed=0)
     tape = Tape.record(lambda leaves: [model(leaves)], model.parameters(), [1.0, 2.0])
-    (out,) = tape.run([np.array([1.0]), np.array([2.0])])
+    theta = np.array([p.data for p in model.parameters()])
+    (out,) = tape.run([np.array([[1.0, 2.0]])], theta)
     assert math.isfinite(out[0])
     with pytest.raises(FloatingPointError):
-        tape.run([ROWS[:, 0], ROWS[:, 1]])
+        tape.run([ROWS], theta)

@@ -11,6 +11,7 @@ from micrograd_like import MLP, Module, Value, datasets, define_op, losses, no_g
 from micrograd_like.engine import OPS
 from micrograd_like.tape import Tape, TapeNotApplicable
 from micrograd_like.training.batches import _run_batch_per_sample, _run_batch_replayed
+from micrograd_like.training.state import ParameterArrays
 
 
 def per_sample_gradients(model, sample_loss, X, T):
@@ -29,8 +30,13 @@ def taped_gradients(model, sample_loss, X, T):
         return [sample_loss(model, leaves[:n], leaves[n])]
 
     tape = Tape.record(forward, params, [*X[0], T[0]])
-    (losses,) = tape.run([*X.T, T])
+    (losses,) = tape.run([X, T[:, None]], theta(params))
     return losses.sum(), tape.backward([np.ones(len(X))])
+
+
+def theta(params):
+    """The parameters' current values as the vector the replay reads."""
+    return np.array([p.data for p in params])
 
 
 def hinge(model, x, t):
@@ -92,7 +98,7 @@ def test_linear_nodes_with_constant_weights_replay_elementwise():
         return [OPS["linear"](w, 2.0, x, 0.5, 1.0).sin() * x]
 
     tape = Tape.record(forward, params, [X[0, 0]])
-    (out,) = tape.run([X[:, 0]])
+    (out,) = tape.run([X], theta(params))
     expected = np.sin(0.3 * X[:, 0] + 2.0 * 0.5 + 1.0) * X[:, 0]
     np.testing.assert_allclose(out, expected, rtol=1e-14)
     (grad_w,) = tape.backward([np.ones(9)])
@@ -106,7 +112,7 @@ def test_the_replay_follows_parameter_updates_without_recording_again():
     tape = Tape.record(lambda leaves: [model(leaves)], model.parameters(), X[0])
     for p in model.parameters():
         p.data += 0.25
-    (out,) = tape.run(list(X.T))
+    (out,) = tape.run([X], theta(model.parameters()))
     assert out == pytest.approx([model(list(x)).data for x in X], rel=1e-12)
 
 
@@ -135,10 +141,10 @@ def test_an_op_without_a_vectorised_form_is_refused():
 def test_a_non_finite_result_is_reported_as_such_not_hidden():
     x_leaf_log = OPS["log"]
     tape = Tape.record(lambda leaves: [x_leaf_log(leaves[0])], [], [1.0])
-    (out,) = tape.run([np.array([1.0, 2.0])])
+    (out,) = tape.run([np.array([[1.0], [2.0]])], theta([]))
     assert out[0] == 0.0 and out[1] == math.log(2.0)
     with pytest.raises(FloatingPointError, match="invalid value"):
-        tape.run([np.array([1.0, -1.0])])
+        tape.run([np.array([[1.0], [-1.0]])], theta([]))
 
 
 # ---------------------------------------------------------------- the replay inside fit
@@ -171,8 +177,10 @@ def test_the_replayed_batch_agrees_with_the_per_sample_batch(loss):
     grad_ref = np.array([p.grad for p in model.parameters()])
     for p in model.parameters():
         p.grad = 123.0
-    J, out = _run_batch_replayed(model, loss, X, T, train=True, l2=1e-3)
-    grad = np.array([p.grad for p in model.parameters()])
+    arrays = ParameterArrays()
+    arrays.load(model)
+    J, out, grad = _run_batch_replayed(model, loss, X, T, train=True, l2=1e-3, arrays=arrays)
+    assert all(p.grad == 123.0 for p in model.parameters())  # the replay writes no Value
     assert J == pytest.approx(J_ref, rel=1e-12)
     np.testing.assert_allclose(out, out_ref, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(grad, grad_ref, rtol=1e-12, atol=1e-15)
@@ -287,3 +295,98 @@ def test_a_value_exponent_is_not_replayed_so_its_domain_errors_stay():
 
     with pytest.raises(ValueError, match="base must be positive"):
         Power().predict([[3.0], [0.0]])
+
+
+# ---------------------------------------------------------------- how fused layers read theta
+
+
+class _TwiceThrough(Module):
+    """The same square layer applied twice (its parameters are read by two fused steps),
+    then a head."""
+
+    static_graph = True
+
+    def __init__(self):
+        self.shared = MLP(3, [3], activation="tanh", seed=8).layers[0]
+        self.head = MLP(3, [1], seed=9).layers[0]
+
+    def __call__(self, x):
+        return self.head(self.shared.forward(self.shared.forward(x)))
+
+
+class _BiasesFirst(Module):
+    """A layer whose parameters are listed biases first: not a Layer's block layout."""
+
+    static_graph = True
+
+    def __init__(self):
+        layer = MLP(3, [4], activation="sigmoid", seed=10).layers[0]
+        self.biases = [n.b for n in layer.neurons]
+        self.weights = [w for n in layer.neurons for w in n.w]
+        self._layer = layer
+        self.head = MLP(4, [1], seed=11).layers[0]
+
+    def __call__(self, x):
+        return self.head(self._layer.forward(x))
+
+
+@pytest.mark.parametrize("make", [_TwiceThrough, _BiasesFirst])
+def test_shared_reordered_and_tied_parameters_replay_exactly(make):
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(21, 3))
+    T = rng.normal(size=21)
+    model = make()
+    ref_loss, ref_grad = per_sample_gradients(model, squared, X, T)
+    loss, grad = taped_gradients(model, squared, X, T)
+    assert loss == pytest.approx(ref_loss, rel=1e-12)
+    np.testing.assert_allclose(grad, ref_grad, rtol=1e-12, atol=1e-14)
+
+
+def test_a_weight_used_twice_in_one_neuron_gets_both_contributions():
+    model = MLP(3, [4, 1], seed=12)
+    neuron = model.layers[0].neurons[1]
+    neuron.w[2] = neuron.w[0]  # parameters() now lists that Value twice
+    rng = np.random.default_rng(7)
+    X, T = rng.normal(size=(15, 3)), rng.normal(size=15)
+    _, ref_grad = per_sample_gradients(model, squared, X, T)  # each Value's .grad, per position
+    _, grad = taped_gradients(model, squared, X, T)
+    params = model.parameters()
+    for value in set(params):  # the replay gives a Value's gradient once, at one position
+        positions = [k for k, p in enumerate(params) if p is value]
+        assert grad[positions].sum() == pytest.approx(ref_grad[positions[0]], rel=1e-12)
+
+
+class _TwoHeads(Module):
+    """A trunk and two heads on it; the loss below reads only the first head."""
+
+    static_graph = True
+
+    def __init__(self):
+        self.trunk = MLP(3, [4], activation="tanh", seed=13).layers[0]
+        self.heads = [MLP(4, [1], seed=14 + i).layers[0] for i in range(2)]
+
+    def __call__(self, x):
+        h = self.trunk.forward(x)
+        return [head(h) for head in self.heads]
+
+
+def test_a_layer_that_gets_no_gradient_has_a_zero_gradient_not_garbage():
+    rng = np.random.default_rng(8)
+    X, T = rng.normal(size=(11, 3)), rng.normal(size=11)
+    model = _TwoHeads()
+    params = model.parameters()
+
+    def forward(leaves):
+        first, second = model(leaves[:3])
+        return [(first - leaves[3]) ** 2, second]
+
+    tape = Tape.record(forward, params, [*X[0], T[0]])
+    for _ in range(3):  # fresh gradient vectors each time, never zeroed by hand
+        tape.run([X, T[:, None]], theta(params))
+        grad = tape.backward([np.ones(len(X)), None])
+    second_head = [
+        k for k, p in enumerate(params) if any(p is q for q in model.heads[1].parameters())
+    ]
+    assert len(second_head) == 5 and np.all(grad[second_head] == 0.0)
+    _, ref_grad = per_sample_gradients(model, lambda m, x, t: (m(x)[0] - t) ** 2, X, T)
+    np.testing.assert_allclose(grad, ref_grad, rtol=1e-12, atol=1e-14)

@@ -248,3 +248,26 @@ def test_importing_the_module_does_not_import_tensorboardx():
     code = "import sys, micrograd_like.callbacks.tensorboard; print('tensorboardX' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "False", result.stderr
+
+
+def test_an_epoch_marked_after_training_is_a_scalar_and_a_text(tmp_path):
+    X, y = make_moons(30, noise=0.1, random_state=0)
+    model = MLP(2, [3, 1], seed=0)
+    model.compile("sgd", "hinge")
+    board = TensorBoard(tmp_path)
+    model.fit(X, y, epochs=3, batch_size=10, callbacks=[board], verbose=0, seed=0)
+    board.mark(1, "early_stopping", "stopped after epoch 2")
+    accumulator = event_accumulator.EventAccumulator(
+        str(tmp_path / "train"), size_guidance={event_accumulator.TENSORS: 0}
+    )
+    accumulator.Reload()
+    assert scalars(accumulator, "epoch_early_stopping") == ([1], [1.0])
+    assert scalars(accumulator, "epoch_loss")[0] == [0, 1, 2]  # the training's file is intact
+    (tag,) = [t for t in accumulator.Tags()["tensors"] if t.startswith("early_stopping")]
+    (event,) = accumulator.Tensors(tag)
+    assert event.step == 1
+    assert event.tensor_proto.string_val == [b"stopped after epoch 2"]
+    with pytest.raises(ValueError, match="epoch must be an int >= 0"):
+        board.mark(-1, "early_stopping", "no")
+    with pytest.raises(ValueError, match="name must be an identifier"):
+        board.mark(0, "early stopping", "no")

@@ -10,6 +10,13 @@ there is validation data. A callback may add entries (``LearningRateScheduler`` 
 ``lr``) and may set ``self.model.stop_training = True`` to end training after the current
 batch. ``fit`` gives each callback the model (``set_model``) and the run's settings
 (``set_params``: ``epochs``, ``steps`` per epoch, ``samples``, ``verbose``).
+
+During ``fit`` the parameters live in numpy arrays; the model's Values are brought up to
+date before every hook that may look at them, and read back after it (a hook may change
+them): always for the train and epoch hooks, and for the batch hooks when some callback
+overrides ``on_train_batch_begin`` or ``on_train_batch_end`` without declaring
+``batch_hooks_read_logs_only = True`` (which costs a pass over every parameter per batch).
+The built-in callbacks whose batch hooks read only ``logs`` declare it.
 """
 
 from __future__ import annotations
@@ -26,6 +33,11 @@ Logs = dict[str, Any]
 
 class Callback:
     """Base class: every hook does nothing."""
+
+    batch_hooks_read_logs_only: bool = False
+    """True when this callback's batch hooks read only their arguments, never the model's
+    parameters (nor change them): ``fit`` then does not bring the Values up to date for
+    them (see the module docstring)."""
 
     def __init__(self) -> None:
         self.model: Any = None
@@ -105,10 +117,22 @@ class CallbackList:
                 )
             callback.set_model(model)
             callback.set_params(params)
+        self.batch_hooks_see_parameters = any(map(_batch_hooks_see_parameters, self.callbacks))
+        """True when some callback's batch hooks may read or change the parameters."""
 
     def call(self, hook: str, *args: Any) -> None:
         for callback in self.callbacks:
             getattr(callback, hook)(*args)
+
+
+def _batch_hooks_see_parameters(callback: Callback) -> bool:
+    """The callback overrides a batch hook and does not declare it reads only logs."""
+    if callback.batch_hooks_read_logs_only:
+        return False
+    return any(
+        getattr(getattr(callback, hook), "__func__", None) is not getattr(Callback, hook)
+        for hook in ("on_train_batch_begin", "on_train_batch_end")
+    )
 
 
 class History(Callback):

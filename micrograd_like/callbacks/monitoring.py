@@ -214,6 +214,8 @@ def _checked_pattern(filepath: object) -> str:
 class TerminateOnNaN(Callback):
     """Stop training as soon as a batch's loss is NaN or infinite."""
 
+    batch_hooks_read_logs_only = True
+
     def on_train_batch_end(self, batch: int, logs: Logs | None = None) -> None:
         loss = (logs or {}).get("loss")
         if loss is not None and not math.isfinite(loss):

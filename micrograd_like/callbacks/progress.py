@@ -42,6 +42,8 @@ class ProgbarLogger(Callback):
     per epoch rather than every refresh of a bar; ``verbose=2`` one line per epoch on
     stdout."""
 
+    batch_hooks_read_logs_only = True
+
     def __init__(self, verbose: int = 1) -> None:
         super().__init__()
         self.verbose = verbose

@@ -156,6 +156,24 @@ class TensorBoard(Callback):
                 if _summarizable(finite):
                     writer.add_histogram(f"{kind}/{group}", finite, epoch, bins=buckets)
 
+    def mark(self, epoch: int, name: str, text: str) -> None:
+        """Mark ``epoch`` (counted from 0, as the logged epochs are) in ``train/``: a
+        scalar ``epoch_<name>`` = 1 at that step (a dot on the scalars' time line) and
+        ``text`` as a text summary tagged ``name``. Usable during or after training
+        (``EarlyStopping.stopped_epoch`` is known once ``fit`` returns): the marks go to an
+        event file of their own (``*.<name>``), which TensorBoard reads with the others."""
+        if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
+            raise ValueError(f"TensorBoard.mark: epoch must be an int >= 0, got {epoch!r}")
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(f"TensorBoard.mark: name must be an identifier, got {name!r}")
+        # a writer opened in the same second as another would reuse its file name
+        writer = self._writer_class(os.path.join(self.log_dir, "train"), filename_suffix=f".{name}")
+        try:
+            writer.add_scalar(f"epoch_{name}", 1.0, epoch)
+            writer.add_text(name, str(text), epoch)
+        finally:
+            writer.close()
+
     # -- callback hooks -------------------------------------------------------------------
 
     def on_train_begin(self, logs: Mapping[str, Any] | None = None) -> None:

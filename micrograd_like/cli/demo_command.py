@@ -59,17 +59,20 @@ def _settings(args: argparse.Namespace) -> DemoSettings:
         hidden=args.hidden,
         seed=args.seed,
         out=args.out,
+        overfitting=args.overfitting,
         timeout=args.timeout,
     )
 
 
 def _plan(settings: DemoSettings) -> str:
     spec = DATASETS[settings.dataset]
-    sizes = " -> ".join(str(n) for n in (2, *settings.hidden, spec.outputs))
+    sizes = " -> ".join(str(n) for n in (spec.features, *settings.hidden, spec.outputs))
+    scaled = ", standardized" if spec.loaded else ""
     return (
         f"Training an MLP {sizes} on {settings.samples or spec.samples} {settings.dataset} "
-        f"samples ({VALIDATION_FRACTION:.0%} held out for validation): {spec.loss}, Adam with "
-        f"lr {settings.lr:g}, {settings.epochs} epochs of batches of {settings.batch_size}"
+        f"samples ({VALIDATION_FRACTION:.0%} held out for validation{scaled}): {spec.loss}, "
+        f"Adam with lr {settings.lr:g}, {settings.epochs} epochs of batches of "
+        f"{settings.batch_size}"
     )
 
 
@@ -98,6 +101,10 @@ def _summary(result: DemoResult, settings: DemoSettings) -> str:
         lines.append(f"The graphs were not rendered to SVG (Graphviz's dot {why}).")
     if result.log_dir is not None:
         lines.append(f"To watch the training curves: tensorboard --logdir {result.log_dir}")
+    if result.overfitting is not None:
+        lines.append(f"Overfitting run: {result.overfitting.summary()}.")
+        if result.overfitting.log_dir is not None:
+            lines.append(f"  tensorboard --logdir {result.overfitting.log_dir}")
     return "\n".join(lines)
 
 
@@ -115,6 +122,21 @@ def _run(args: argparse.Namespace) -> int:
     return EXIT_GRAPHVIZ if result.graphviz_failed else EXIT_OK
 
 
+def _per_dataset(setting: str) -> str:
+    """The data sets' defaults for ``setting``: "100; digits 20"."""
+
+    def shown(value: Any) -> str:
+        return ",".join(map(str, value)) if isinstance(value, tuple) else f"{value:g}"
+
+    first = next(iter(DATASETS.values()))
+    special = [
+        f"{name} {shown(getattr(spec, setting))}"
+        for name, spec in DATASETS.items()
+        if getattr(spec, setting) != getattr(first, setting)
+    ]
+    return "; ".join([shown(getattr(first, setting)), *special])
+
+
 def add_demo_command(subparsers: argparse._SubParsersAction) -> None:
     """Register ``micrograd-like demo``."""
     defaults = DemoSettings()
@@ -122,11 +144,15 @@ def add_demo_command(subparsers: argparse._SubParsersAction) -> None:
         "demo",
         help="train a small network on a toy data set and write its pictures, logs and model",
         description=(
-            "Trains an MLP on a 2-D toy data set (80% training, 20% validation) with a "
-            "progress bar, prints the final accuracies, and writes into DIR: graph.svg (one "
-            "sample's computation graph), network.svg, backprop.html (backpropagation step "
-            "by step), history.png, decision_boundary.png, logs/ (TensorBoard), model.json "
-            "and gradcheck.txt."
+            "Trains an MLP on a 2-D toy data set or the digits (80% training, 20% "
+            "validation) with a progress bar, prints the final accuracies, and writes into "
+            "DIR: graph.svg (one sample's computation graph), network.svg, backprop.html "
+            "(backpropagation step by step), history.png, decision_boundary.png, logs/ "
+            "(TensorBoard), model.json and gradcheck.txt. For the digits: "
+            "confusion_matrix.png, misclassified.png, first_layer_weights.png and "
+            "standardizer.json instead of the 2-D pictures. Then trains a too-large "
+            "network on 30 noisy points until early stopping: DIR/overfitting/history.png "
+            "and DIR/overfitting/logs/ mark the epoch."
         ),
         epilog=(
             "Without Graphviz's dot the graphs are written as .dot text (and backprop.html is "
@@ -149,9 +175,8 @@ def add_demo_command(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--epochs",
         type=_option(int, CHECKS["epochs"], "an integer"),
-        default=defaults.epochs,
         metavar="N",
-        help="passes over the training data (default: %(default)s)",
+        help=f"passes over the training data (default: {_per_dataset('epochs')})",
     )
     parser.add_argument(
         "--batch-size",
@@ -163,21 +188,25 @@ def add_demo_command(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--lr",
         type=_option(float, CHECKS["lr"], "a number"),
-        default=defaults.lr,
-        help="Adam's learning rate (default: %(default)s)",
+        help=f"Adam's learning rate (default: {_per_dataset('lr')})",
     )
     parser.add_argument(
         "--hidden",
         type=_option(_layer_sizes, CHECKS["hidden"], "comma-separated layer sizes such as 16,16"),
-        default=defaults.hidden,
         metavar="SIZES",
-        help="hidden layer sizes, comma-separated (default: 16,16)",
+        help=f"hidden layer sizes, comma-separated (default: {_per_dataset('hidden')})",
     )
     parser.add_argument(
         "--seed",
         type=_option(int, CHECKS["seed"], "an integer"),
         default=defaults.seed,
         help="seed of the data, the initial weights and the shuffling (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--no-overfitting",
+        dest="overfitting",
+        action="store_false",
+        help="skip the second run, which shows overfitting and early stopping",
     )
     parser.add_argument(
         "--timeout",

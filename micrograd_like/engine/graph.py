@@ -14,32 +14,40 @@ import operator
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-__all__ = ["checked_partials", "cyclic_collector_paused", "reverse_sweep", "topological_order"]
+__all__ = [
+    "checked_partials",
+    "cyclic_collector_paused",
+    "reverse_sweep",
+    "sweep_into_grads",
+    "topological_order",
+]
 
-_data = operator.attrgetter("data")
+_data, _grad = operator.attrgetter("data"), operator.attrgetter("grad")
 
 
 def topological_order(root: Any) -> list[Any]:
     """Every node reachable from ``root``, inputs before the nodes that use them.
 
-    Iterative depth-first search (no recursion limit); parents are visited in order, so
+    Iterative depth-first search (no recursion limit): each node on the stack keeps an
+    iterator over its parents, resumed where it stopped; parents are visited in order, so
     the result is deterministic.
     """
     order: list[Any] = []
-    visited: set[Any] = set()
-    stack: list[tuple[Any, bool]] = [(root, False)]
+    visited = {root}
+    stack = [(root, iter(root._parents))]
+    push, pop, emit, mark = stack.append, stack.pop, order.append, visited.add
     while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if node in visited:
-            continue
-        visited.add(node)
-        stack.append((node, True))
-        for parent in reversed(node._parents):
+        node, parents = stack[-1]
+        for parent in parents:
             if parent not in visited:
-                stack.append((parent, False))
+                mark(parent)
+                if parent._parents:
+                    push((parent, iter(parent._parents)))
+                    break
+                emit(parent)  # a leaf: nothing to wait for
+        else:
+            pop()
+            emit(node)
     return order
 
 
@@ -139,6 +147,50 @@ def checked_partials(rule: Any, inputs: Sequence[Any], out: Any) -> tuple:
             raise OverflowError(f"{where} is {number!r}: not a finite float")
         checked.append(number)
     return tuple(checked)
+
+
+def sweep_into_grads(order: list[Any], seed: float) -> bool:
+    """The fast path of ``backward()``: ``reverse_sweep`` on floats, unchecked, accumulating
+    in the nodes' own ``.grad`` (an attribute update costs less than a dict update, and no
+    copy is left to make); every interior node then holds d(root)/d(node) and every leaf
+    has it added to the ``.grad`` it had. Returns True when every ``.grad`` so made is a
+    finite float (one sum says so); otherwise, if a partial fails, or if a node's rule is
+    not an op with a ``derivative`` (a hand-made ``_backward`` closure), every ``.grad`` is
+    put back as it was and it returns False: the caller then runs the checked sweep, which
+    honours every kind of rule and says what went wrong and where."""
+    saved = [node.grad for node in order]
+    for node in order:
+        node.grad = 0.0
+    order[-1].grad = seed
+    try:
+        for node in reversed(order):
+            parents = node._parents
+            if not parents:
+                continue
+            g = node.grad
+            partials = node._rule.derivative(*map(_data, parents), node.data)
+            if len(partials) != len(parents):
+                raise ValueError("a partial per input")
+            for parent, partial in zip(parents, partials):
+                parent.grad += partial * g
+        for node, grad in zip(order, saved):
+            if not node._parents:  # leaves accumulate, as in PyTorch
+                node.grad = grad + node.grad
+        total = sum(map(_grad, order), 0.0)
+    except (TypeError, ValueError, ArithmeticError, AttributeError):
+        total = None  # AttributeError: a rule without ``derivative`` (a hand-made closure)
+    except BaseException:
+        _restore(order, saved)
+        raise
+    if type(total) is float and total - total == 0.0:  # inf and nan survive any sum
+        return True
+    _restore(order, saved)
+    return False
+
+
+def _restore(order: list[Any], saved: list[Any]) -> None:
+    for node, grad in zip(order, saved):
+        node.grad = grad
 
 
 def _gradient_overflow(

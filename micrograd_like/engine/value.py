@@ -23,7 +23,7 @@ from functools import lru_cache
 from typing import cast
 
 from . import rules
-from .graph import cyclic_collector_paused, reverse_sweep, topological_order
+from .graph import cyclic_collector_paused, reverse_sweep, sweep_into_grads, topological_order
 from .handmade import MICROGRAD_LABELS, ClosureRule, ParentSet
 from .pickling import copy_node, reduce_node, restore_node
 from .recording import recording
@@ -567,7 +567,9 @@ class Value:
         """
         with cyclic_collector_paused():
             order = topological_order(self)
-            grads = reverse_sweep(order, 1.0)
+            if sweep_into_grads(order, 1.0):  # the fast path: no error, all finite
+                return
+            grads = reverse_sweep(order, 1.0)  # checked: says what failed, and where
             try:
                 new = [grads[node] if node._parents else node.grad + grads[node] for node in order]
                 total = sum(new, 0.0)

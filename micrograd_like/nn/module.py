@@ -237,11 +237,14 @@ def _collect_parameters(
             if not attr.startswith("_"):
                 _collect_parameters(value, _child_name(name, attr), found, seen, modules, root)
     elif isinstance(obj, (list, tuple)):
-        if name is None and all(type(item) is Value for item in obj):
+        if name is None and set(map(type, obj)) <= _JUST_VALUE:  # one C-level pass
             found.extend(obj)  # the common case, a list of weights, without a call per item
             return
         for i, item in enumerate(obj):
             _collect_parameters(item, _child_name(name, i), found, seen, modules, root)
+
+
+_JUST_VALUE = {Value}
 
 
 def _child_name(name: str | None, key: str | int) -> str | None:

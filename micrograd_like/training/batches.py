@@ -17,9 +17,10 @@ import numpy as np
 
 from .. import losses
 from ..engine import Value, no_grad
+from ..optim import all_finite
 from ..tape import Tape, TapeNotApplicable
 from .inputs import as_outputs
-from .state import TrainingState
+from .state import ParameterArrays, TrainingState, same_objects
 
 __all__ = ["run_batch"]
 
@@ -31,23 +32,36 @@ def run_batch(
     targets: np.ndarray | None,
     *,
     train: bool,
+    arrays: ParameterArrays,
     l2: float = 0.0,
-) -> tuple[float, np.ndarray]:
-    """Forward every sample of the batch; return ``(J, outputs)`` with outputs (n, k).
+) -> tuple[float, np.ndarray, np.ndarray | None]:
+    """Forward every sample of the batch; return ``(J, outputs, gradient)``, outputs (n, k).
 
     With a loss, J = reduce_i loss(t_i, model(x_i)) + l2 * sum(p^2) (reduce = the loss's
-    sum or mean over the batch), and with ``train=True`` every parameter's ``.grad`` is set
-    to dJ/dp. Without a loss (predict), J is NaN. A loss that overflows is J = inf.
+    sum or mean over the batch), and with ``train=True`` and a finite J, ``gradient`` is
+    dJ/dtheta in ``arrays.params`` order (else None). Without a loss (predict), J is NaN.
+    A loss that overflows is J = inf. ``arrays`` holds the parameters' current values.
 
     Models with a static graph (``model.static_graph``) are replayed over the whole batch
     with numpy (see :mod:`micrograd_like.tape`); anything the replay cannot do, or a
-    batch whose replay gives a non-finite number, runs sample by sample instead.
+    batch whose replay gives a non-finite number, runs sample by sample instead, on the
+    Values (``arrays`` are stored first; the per-sample backward also sets every ``.grad``).
     """
     if getattr(model, "static_graph", False):
-        replayed = _run_batch_replayed(model, loss, Xb, targets, train=train, l2=l2)
+        replayed = _run_batch_replayed(model, loss, Xb, targets, train=train, l2=l2, arrays=arrays)
         if replayed is not None:
             return replayed
-    return _run_batch_per_sample(model, loss, Xb, targets, train=train, l2=l2)
+    arrays.store()
+    params = arrays.params
+    objective, outputs = _run_batch_per_sample(
+        model, loss, Xb, targets, train=train, l2=l2, params=params
+    )
+    if not (train and math.isfinite(objective)):
+        return objective, outputs, None
+    return objective, outputs, np.fromiter(map(_grad, params), float, len(params))
+
+
+_grad = operator.attrgetter("grad")
 
 
 def _run_batch_per_sample(
@@ -58,8 +72,11 @@ def _run_batch_per_sample(
     *,
     train: bool,
     l2: float = 0.0,
+    params: list[Value] | None = None,
 ) -> tuple[float, np.ndarray]:
-    """:func:`_run_batch` with one scalar graph per sample."""
+    """``(J, outputs)`` of :func:`run_batch` with one scalar graph per sample; with
+    ``train=True`` every parameter's ``.grad`` is set to dJ/dp. ``params`` are the model's
+    parameters (walked again when None)."""
     with contextlib.nullcontext() if train else no_grad():
         if loss is None:
             outputs = [as_outputs(model(row)) for row in Xb.tolist()]
@@ -74,13 +91,14 @@ def _run_batch_per_sample(
             return math.inf, np.full(targets.shape, math.nan)
         gathered = np.array([[o.data for o in sample] for sample in outputs])
         objective = sum(terms) if loss.reduction == "sum" else sum(terms) / len(terms)
-        params = model.parameters() if (l2 or train) else []
-        if l2:
-            objective = objective + losses.l2_penalty(params, l2)
-        if train:
-            for p in params:
-                p.grad = 0.0
-            objective.backward()
+        if l2 or train:
+            params = model.parameters() if params is None else params
+            if l2:
+                objective = objective + losses.l2_penalty(params, l2)
+            if train:
+                for p in params:
+                    p.grad = 0.0
+                objective.backward()
     return objective.data, gathered
 
 
@@ -91,44 +109,43 @@ def _run_batch_replayed(
     targets: np.ndarray | None,
     *,
     train: bool,
+    arrays: ParameterArrays,
     l2: float = 0.0,
-) -> tuple[float, np.ndarray] | None:
-    """:func:`_run_batch` by replaying one recorded graph over the batch; None when the
+) -> tuple[float, np.ndarray, np.ndarray | None] | None:
+    """:func:`run_batch` by replaying one recorded graph over the batch; None when the
     replay does not apply or met a non-finite number anywhere, intermediate values included
     (the caller then runs the batch sample by sample, which gives the exact error or value)."""
-    params, modules = model.parameters_and_modules()
-    tape = _tape_for(model._training_state(), model, loss, params, modules, Xb, targets)
+    state = model._training_state()
+    tape = _tape_for(state, model, loss, arrays.params, arrays.modules, Xb, targets)
     if tape is None:
         return None
-    columns = [*Xb.T] if loss is None else [*Xb.T, *targets.T]
+    theta = arrays.data
     try:
-        results = tape.run(columns)
+        results = tape.run([Xb] if targets is None else [Xb, targets], theta)
     except FloatingPointError:  # a value on the way was not finite (see tape's doc)
         return None
     if loss is None:
         outputs = np.column_stack(results)
-        return (math.nan, outputs) if np.isfinite(outputs).all() else None
+        return (math.nan, outputs, None) if np.isfinite(outputs).all() else None
     per_sample, outputs = results[0], np.column_stack(results[1:])
     n = len(Xb)
-    theta = tape.parameter_values
     objective = float(per_sample.sum() if loss.reduction == "sum" else per_sample.sum() / n)
     if l2:
         objective += l2 * float(theta @ theta)
     if not (math.isfinite(objective) and np.isfinite(outputs).all()):
         return None
+    gradient = None
     if train:
         weight = 1.0 if loss.reduction == "sum" else 1.0 / n
         try:
             gradient = tape.backward([np.full(n, weight)] + [None] * outputs.shape[1])
         except FloatingPointError:
             return None
-        if l2:
+        if l2:  # the replay's own values are finite (FloatingPointError otherwise)
             gradient += 2.0 * l2 * theta
-        if not np.isfinite(gradient).all():
-            return None
-        for p, g in zip(params, gradient.tolist()):
-            p.grad = g
-    return objective, outputs
+            if not all_finite(gradient):
+                return None
+    return objective, outputs, gradient
 
 
 def _tape_for(
@@ -150,8 +167,8 @@ def _tape_for(
     if (
         known is not None
         and known[2] == n_features
-        and _same_objects(known[0], params)
-        and _same_objects(known[1], modules)
+        and same_objects(known[0], params)
+        and same_objects(known[1], modules)
     ):
         return known[3]
 
@@ -170,7 +187,3 @@ def _tape_for(
         return None  # per-sample path reports it; record again on the next batch
     cache[loss] = (params, modules, n_features, recorded)
     return recorded
-
-
-def _same_objects(a: list, b: list) -> bool:
-    return len(a) == len(b) and all(map(operator.is_, a, b))

@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import losses
 from ..engine import Value, no_grad
+from ..optim import all_finite
 
 __all__ = ["as_outputs", "check_inputs", "check_targets", "split_validation"]
 
@@ -28,9 +29,8 @@ def check_inputs(model: Any, X: Any) -> np.ndarray:
         raise ValueError(f"X must be a non-empty array of shape {expected}, got shape {X.shape}")
     if nin is not None and X.shape[1] != nin:
         raise ValueError(f"the model takes {nin} feature(s) per sample but X has {X.shape[1]}")
-    bad = np.argwhere(~np.isfinite(X))
-    if len(bad):
-        row, column = bad[0]
+    if not all_finite(X):
+        row, column = np.argwhere(~np.isfinite(X))[0]
         raise ValueError(f"X contains {X[row, column]} at row {row}, column {column}")
     return X
 

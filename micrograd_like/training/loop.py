@@ -51,7 +51,7 @@ from ..engine import enable_grad
 from ..metrics import Metric, get_metric
 from .batches import run_batch
 from .inputs import as_outputs, check_inputs, check_targets, split_validation
-from .state import TrainingState
+from .state import ParameterArrays, TrainingState
 
 __all__ = ["compile", "evaluate", "fit", "predict", "train_on_batch"]
 
@@ -188,10 +188,57 @@ class _EpochTotals:
 def _evaluate_arrays(
     model: Any, state: TrainingState, X: np.ndarray, targets: np.ndarray
 ) -> dict[str, float]:
-    objective, outputs = run_batch(model, state.loss, X, targets, train=False, l2=state.l2)
+    """The loss and metrics on ``(X, targets)`` with the parameters in ``state.arrays``."""
+    objective, outputs, _ = run_batch(
+        model, state.loss, X, targets, train=False, arrays=state.arrays, l2=state.l2
+    )
     logs = {"loss": objective}
     logs.update((m.name, m(outputs, targets, state.loss)) for m in state.metrics)
     return logs
+
+
+def _apply_gradient(state: TrainingState, gradient: np.ndarray) -> optim.StepOverflowError | None:
+    """One optimizer step on ``state.arrays`` (``optimizer.update``, no Value touched); or
+    on the Values through ``optimizer.step()`` when the optimizer overrides ``step`` (its
+    own code then runs, as it expects) or is bound to other parameters than the model's
+    (a part of them, say). Returns the error if the optimizer refused a step that was not
+    finite (nothing changed, all or nothing)."""
+    arrays, optimizer = state.arrays, _optimizer(state)
+    try:
+        if optimizer.params is arrays.params and type(optimizer).step is optim.Optimizer.step:
+            arrays.update(optimizer.update(arrays.data, gradient), gradient)
+            return None
+        arrays.update(arrays.data, gradient)
+        arrays.store()
+        try:
+            optimizer.step()
+        finally:
+            arrays.invalidate()
+    except optim.StepOverflowError as exc:
+        return exc
+    return None
+
+
+class _Observed:
+    """Calls the callbacks' hooks where they can see the parameters: the arrays are written
+    to the Values before each hook and read again after it (a hook may change them). Batch
+    hooks get this only when some callback needs it (``CallbackList.batch_hooks_see_
+    parameters``); otherwise the parameters stay in the arrays from one batch to the next."""
+
+    def __init__(self, hooks: CallbackList, arrays: ParameterArrays) -> None:
+        self.hooks, self.arrays = hooks, arrays
+        self.batches_seen = hooks.batch_hooks_see_parameters
+
+    def call(self, hook: str, *args: Any) -> None:
+        self.arrays.store()
+        self.hooks.call(hook, *args)
+        self.arrays.invalidate()
+
+    def batch(self, hook: str, *args: Any) -> None:
+        if self.batches_seen:
+            self.call(hook, *args)
+        else:
+            self.hooks.call(hook, *args)
 
 
 def _warn_not_finite(objective: float, where: str, stacklevel: int) -> None:
@@ -211,15 +258,6 @@ def _warn_refused_step(where: str, error: Exception, outcome: str, stacklevel: i
         RuntimeWarning,
         stacklevel=stacklevel,
     )
-
-
-def _step(optimizer: optim.Optimizer) -> optim.StepOverflowError | None:
-    """Take the optimizer's step; the error if it refused one that was not finite."""
-    try:
-        optimizer.step()
-    except optim.StepOverflowError as exc:
-        return exc
-    return None
 
 
 def fit(
@@ -267,31 +305,46 @@ def fit(
     rng = np.random.default_rng(seed)
     state.history = history
     state.stop_training = False
+    observed = _Observed(hooks, state.arrays)
     logs: dict[str, float] = {}
     try:
-        hooks.call("on_train_begin", logs)
+        observed.call("on_train_begin", logs)
         for epoch in range(epochs):
-            hooks.call("on_epoch_begin", epoch, {})
+            observed.call("on_epoch_begin", epoch, {})
             batches = datasets.iterate_minibatches(X, targets, batch_size, shuffle=shuffle, rng=rng)
-            logs = _train_epoch(model, state, hooks, batches, epoch)
+            logs = _train_epoch(model, state, observed, batches, epoch)
             if validation is not None:
+                _current(model, state)
                 val_logs = _evaluate_arrays(model, state, *validation)
                 logs.update((f"val_{name}", value) for name, value in val_logs.items())
-            hooks.call("on_epoch_end", epoch, logs)
+            observed.call("on_epoch_end", epoch, logs)
             if state.stop_training:
                 break
-    except BaseException:  # an error or Ctrl-C: end the progress bar's line first
+    except BaseException:  # an error or Ctrl-C: the Values get the last step, and the
+        state.arrays.store()  # progress bar's line is ended first
         for progress in extra:
             progress.on_train_end()
         raise
-    hooks.call("on_train_end", logs)
+    observed.call("on_train_end", logs)
     return history
+
+
+def _optimizer(state: TrainingState) -> optim.Optimizer:
+    """The compiled optimizer (``_compiled`` has refused a state without one)."""
+    assert state.optimizer is not None
+    return state.optimizer
+
+
+def _current(model: Any, state: TrainingState) -> None:
+    """Make ``state.arrays`` hold the parameters' current values (read them again if a
+    hook may have changed them)."""
+    state.arrays.refresh(model, _optimizer(state).params)
 
 
 def _train_epoch(
     model: Any,
     state: TrainingState,
-    hooks: CallbackList,
+    hooks: _Observed,
     batches: Iterable[tuple[np.ndarray, np.ndarray]],
     epoch: int,
 ) -> dict[str, float]:
@@ -300,11 +353,16 @@ def _train_epoch(
     loss = state.loss
     totals = _EpochTotals(loss, state.metrics)
     for batch, (Xb, Tb) in enumerate(batches):
-        hooks.call("on_train_batch_begin", batch, {"size": len(Xb)})
-        objective, outputs = run_batch(model, loss, Xb, Tb, train=True, l2=state.l2)
-        refused = _step(state.optimizer) if math.isfinite(objective) else None
+        hooks.batch("on_train_batch_begin", batch, {"size": len(Xb)})
+        _current(model, state)
+        objective, outputs, gradient = run_batch(
+            model, loss, Xb, Tb, train=True, arrays=state.arrays, l2=state.l2
+        )
+        refused = None
+        if math.isfinite(objective) and gradient is not None:  # a gradient comes with it
+            refused = _apply_gradient(state, gradient)
         totals.add(objective, outputs, Tb)
-        hooks.call("on_train_batch_end", batch, totals.logs())
+        hooks.batch("on_train_batch_end", batch, totals.logs())
         if refused is not None:
             outcome = "training stopped with the last finite weights"
             _warn_refused_step(f"in epoch {epoch + 1}, batch {batch}", refused, outcome, 5)
@@ -338,6 +396,7 @@ def evaluate(
     X = check_inputs(model, _required(x, "x", "evaluate"))
     state = _prepared(model, "evaluate", X)
     targets = check_targets(model, state.loss, _required(y, "y", "evaluate"), X)
+    state.arrays.load(model, _optimizer(state).params)
     logs = _evaluate_arrays(model, state, X, targets)
     if verbose:
         print(" - ".join(format_logs(logs)), flush=True)
@@ -358,6 +417,8 @@ def predict(
         batch_size = checks.count(batch_size, "batch_size")
     X = check_inputs(model, x)
     _built(model, X)
+    arrays = model._training_state().arrays
+    arrays.load(model)
     starts = range(0, len(X), batch_size or len(X))
     bar = None
     if verbose and len(starts) > 1 and on_terminal(sys.stderr):
@@ -368,7 +429,7 @@ def predict(
     try:
         for start in starts:
             Xb = X[start : start + batch_size] if batch_size else X
-            outputs.append(run_batch(model, None, Xb, None, train=False)[1])
+            outputs.append(run_batch(model, None, Xb, None, train=False, arrays=arrays)[1])
             if bar is not None:
                 bar.update(1)
     finally:
@@ -380,14 +441,23 @@ def predict(
 def train_on_batch(model: Any, x: Any, y: Any) -> float:
     """One optimizer step on the whole of ``(x, y)``; returns the batch's loss (computed
     before the step). A NaN or infinite loss skips the step, with a RuntimeWarning, and so
-    does a step the optimizer refuses (StepOverflowError)."""
+    does a step the optimizer refuses (StepOverflowError).
+
+    The parameters are read from the Values at every call (so a change made by hand
+    between two calls is seen) and written back, with their gradient, before it returns."""
     _compiled(model, "train_on_batch")
     X = check_inputs(model, x)
     state = _prepared(model, "train_on_batch", X)
     targets = check_targets(model, state.loss, y, X)
-    objective, _ = run_batch(model, state.loss, X, targets, train=True, l2=state.l2)
-    if not math.isfinite(objective):
-        _warn_not_finite(objective, "in train_on_batch: the step was skipped", stacklevel=4)
-    elif (refused := _step(state.optimizer)) is not None:
-        _warn_refused_step("in train_on_batch", refused, "the weights are unchanged", 4)
+    state.arrays.load(model, _optimizer(state).params)
+    try:
+        objective, _, gradient = run_batch(
+            model, state.loss, X, targets, train=True, arrays=state.arrays, l2=state.l2
+        )
+        if not math.isfinite(objective):
+            _warn_not_finite(objective, "in train_on_batch: the step was skipped", stacklevel=4)
+        elif gradient is not None and (refused := _apply_gradient(state, gradient)) is not None:
+            _warn_refused_step("in train_on_batch", refused, "the weights are unchanged", 4)
+    finally:
+        state.arrays.store()
     return objective

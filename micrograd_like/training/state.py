@@ -3,18 +3,98 @@
 ``model.compile`` stores a :class:`TrainingState` as the model's ``_training`` attribute;
 the Keras-visible ``model.optimizer``, ``model.loss``, ``model.metrics``,
 ``model.history`` and ``model.stop_training`` read it. The recorded replays are a cache:
-never pickled, copied or saved (a pickled model records them again on first use).
+never pickled, copied or saved (a pickled model records them again on first use); so are
+the :class:`ParameterArrays`, where training keeps the parameters between the moments
+when someone can look at the Values.
 """
 
 from __future__ import annotations
 
+import operator
+from collections import deque
+from itertools import repeat
 from typing import Any
+
+import numpy as np
 
 from .. import losses, optim
 from ..callbacks import History
+from ..engine import Value
 from ..metrics import Metric
 
-__all__ = ["TrainingState"]
+__all__ = ["ParameterArrays", "TrainingState", "same_objects"]
+
+_data, _grad = operator.attrgetter("data"), operator.attrgetter("grad")
+
+
+def same_objects(a: list, b: list) -> bool:
+    """The same objects in the same order (identity, not equality)."""
+    return a is b or (len(a) == len(b) and all(map(operator.is_, a, b)))
+
+
+class ParameterArrays:
+    """The model's parameters as numpy vectors, in ``parameters()`` order: ``data`` (their
+    values) and ``grad`` (the last gradient, None before any).
+
+    Training reads and updates these instead of the Values, which are the user's view:
+    ``store()`` writes ``data`` and ``grad`` to every Value's ``.data`` and ``.grad`` when
+    the arrays are ahead of them, and is called wherever someone can look (before any
+    callback hook, at the end of ``fit``, on an exception, after ``train_on_batch``);
+    ``invalidate()`` says the Values may have been changed (after a hook), and
+    ``refresh(model)`` then reads them again. Floats go to float64 and back exactly.
+    """
+
+    def __init__(self) -> None:
+        self.params: list[Value] = []
+        self.modules: list[Any] = []
+        self.data = np.zeros(0)
+        self.grad: np.ndarray | None = None
+        self.ahead = False  # data or grad newer than the Values
+        self.stale = True  # the Values may be newer than data
+
+    def load(self, model: Any, like: list[Value] | None = None) -> None:
+        """Walk ``model`` for its parameters and modules and read every ``.data`` (arrays
+        ahead of the Values are stored first, so ``evaluate`` called where ``fit`` did not
+        expect it loses no step). When the parameters are the objects of ``like`` (in
+        order) ``params`` is ``like`` itself, so that later checks against it are one
+        ``is``."""
+        self.store()
+        params, self.modules = model.parameters_and_modules()
+        for known in (like, self.params):
+            if known is not None and same_objects(known, params):
+                params = known
+                break
+        self.params = params
+        self.data = np.fromiter(map(_data, params), float, len(params))
+        self.grad = None
+        self.ahead = self.stale = False
+
+    def refresh(self, model: Any, like: list[Value] | None = None) -> None:
+        """``load`` if the Values may have changed since the last one."""
+        if self.stale:
+            self.load(model, like)
+
+    def read_grads(self) -> None:
+        """``grad`` from the Values' ``.grad`` (after a backward pass on the Values)."""
+        self.grad = np.fromiter(map(_grad, self.params), float, len(self.params))
+
+    def update(self, data: np.ndarray, grad: np.ndarray) -> None:
+        """New values and the gradient they came from; the Values are now behind."""
+        self.data, self.grad = data, grad
+        self.ahead = True
+
+    def store(self) -> None:
+        """Write ``data`` (and ``grad``) to the Values if they are behind."""
+        if not self.ahead:
+            return
+        deque(map(setattr, self.params, repeat("data"), self.data.tolist()), maxlen=0)
+        if self.grad is not None:
+            deque(map(setattr, self.params, repeat("grad"), self.grad.tolist()), maxlen=0)
+        self.ahead = False
+
+    def invalidate(self) -> None:
+        """The Values may have been changed: read them again before the next use."""
+        self.stale = True
 
 
 class TrainingState:
@@ -40,10 +120,12 @@ class TrainingState:
         self.stop_training = False
         self.replays: dict[Any, tuple] = {}
         """loss (None for predict) -> (parameters, modules, input width, Tape or None)."""
+        self.arrays = ParameterArrays()
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["replays"] = {}
+        state["arrays"] = ParameterArrays()
         return state
 
     def __repr__(self) -> str:
