@@ -19,5 +19,5 @@ def test_fit_names_a_bad_seed(seed):
 
 
 def test_the_data_sets_name_a_bad_random_state():
-    with pytest.raises(ValueError, match="random_state must be in"):
+    with pytest.raises(ValueError, match=r"random_state must be an int in \[0, 2\*\*32\)"):
         datasets.make_moons(10, random_state=-1)
