@@ -63,6 +63,7 @@ from .engine import Value
 from .explanation import explain_neuron
 from .files import atomic_write
 from .gradcheck import GradcheckReport, check_model
+from .losses import Loss
 from .metrics import confusion_matrix
 from .nn import MLP
 from .plot import plot_confusion_matrix, plot_decision_boundary, plot_history, plot_images
@@ -198,18 +199,26 @@ def _tensorboard_callback(
     return callback
 
 
+def _compiled_loss(model: MLP) -> Loss:
+    """The loss the demo compiled ``model`` with."""
+    if model.loss is None:
+        raise ValueError("the model is not compiled: it has no loss")
+    return model.loss
+
+
 def _one_sample_graph(model: MLP, x: np.ndarray, target: np.ndarray) -> tuple[Value, str]:
     """The loss of one sample (a graph from inputs x1, x2, ... and the parameters to the
     loss), after backward, and what it is."""
     inputs = [Value(float(v), label=f"x{i + 1}") for i, v in enumerate(x)]
     out = model(inputs)
-    outputs = [out] if type(out) is Value else out
+    outputs = [out] if isinstance(out, Value) else out
     for k, o in enumerate(outputs):
         o.label = "output" if len(outputs) == 1 else f"output {k + 1}"
-    loss = model.loss.per_sample(target, outputs)
+    compiled_loss = _compiled_loss(model)
+    loss = compiled_loss.per_sample(target, outputs)
     loss.label = "loss"
     loss.backward()
-    return loss, f"computation graph of one sample's {model.loss.name} loss"
+    return loss, f"computation graph of one sample's {compiled_loss.name} loss"
 
 
 def _first_neuron_graph(model: MLP, x: np.ndarray) -> tuple[Value, str]:
@@ -290,14 +299,16 @@ def _check_gradients(
     samples, max_params = size
     rows = X[:samples].tolist()
     labels = y[:samples]
+    loss = _compiled_loss(model)
     return check_model(
-        model, lambda m: m.loss(labels, [m(row) for row in rows]), max_params=max_params
+        model, lambda _: loss(labels, [model(row) for row in rows]), max_params=max_params
     )
 
 
 def _write_gradcheck(result: DemoResult, path: Path) -> None:
+    loss_name = _compiled_loss(result.model).name
     header = (
-        f"d loss / d parameter of the trained model, loss = {result.model.loss.name} over "
+        f"d loss / d parameter of the trained model, loss = {loss_name} over "
         f"{result.gradcheck_samples} training sample(s), against central finite differences"
     )
     atomic_write(path, lambda file: file.write(f"{header}\n{result.gradcheck}\n"))
@@ -448,7 +459,10 @@ def _write_artefacts(result: DemoResult, out: Path, dataset: str, timeout: float
     model = result.model
     X_train, y_train = result.training
     loaded = DATASETS[dataset].loaded
-    target = model.loss.prepare_targets(y_train[:1], model.nout)[0]
+    nout = model.nout
+    if nout is None:
+        raise ValueError("the model is not built: its number of outputs is unknown")
+    target = _compiled_loss(model).prepare_targets(y_train[:1], nout)[0]
     _write_graph(
         result,
         out / "graph.svg",

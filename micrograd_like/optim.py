@@ -320,7 +320,7 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "adam": Adam}
 """The optimizers known by name (case-insensitive)."""
 
 
-def get_optimizer(name_or_optimizer: str | Optimizer, **kwargs: object) -> Optimizer:
+def get_optimizer(name_or_optimizer: str | Optimizer, **kwargs: Any) -> Optimizer:
     """An unbound optimizer from its name ("sgd", "adam"; ``kwargs`` go to its
     constructor), or the given Optimizer itself."""
     if isinstance(name_or_optimizer, Optimizer):

@@ -78,7 +78,7 @@ def _new_figure(width: float, height: float) -> Any:
 # Training curves
 
 
-def best_epoch(values: Sequence[float], mode: str = "min") -> int | None:
+def best_epoch(values: Sequence[float] | np.ndarray, mode: str = "min") -> int | None:
     """Index (from 0) of the epoch after which ``values`` never improves again.
 
     That is the first epoch holding the best value: argmin for ``mode="min"``, argmax for
@@ -254,7 +254,8 @@ def _grid(points: np.ndarray, resolution: int, margin: float) -> tuple[np.ndarra
     for low, high in zip(points.min(axis=0), points.max(axis=0)):
         pad = margin * (high - low) if high > low else 0.5
         axes.append(np.linspace(low - pad, high + pad, resolution))
-    return np.meshgrid(*axes)
+    xx, yy = np.meshgrid(*axes)
+    return xx, yy
 
 
 def _binary_classes(y: np.ndarray) -> np.ndarray:

@@ -536,10 +536,10 @@ def _fuse_activations(program: list) -> list:
     result: list = []
     emitted: set[int] = set()
     for step in program:
-        fused = maps.get(id(step))
-        if fused is None:
+        mapped = maps.get(id(step))
+        if mapped is None:
             result.append(step)
-        elif id(fused) not in emitted:
-            emitted.add(id(fused))
-            result.append(fused)
+        elif id(mapped) not in emitted:
+            emitted.add(id(mapped))
+            result.append(mapped)
     return result

@@ -81,6 +81,8 @@ def _run_batch_per_sample(
         if loss is None:
             outputs = [as_outputs(model(row)) for row in Xb.tolist()]
             return math.nan, np.array([[o.data for o in sample] for sample in outputs])
+        if targets is None:
+            raise TypeError("a batch with a loss needs its targets")
         try:
             outputs = [as_outputs(model(row)) for row in Xb.tolist()]
             terms = [
@@ -90,7 +92,10 @@ def _run_batch_per_sample(
         except OverflowError:  # the objective is infinite; its outputs may not exist
             return math.inf, np.full(targets.shape, math.nan)
         gathered = np.array([[o.data for o in sample] for sample in outputs])
-        objective = sum(terms) if loss.reduction == "sum" else sum(terms) / len(terms)
+        total = sum(terms)
+        if not isinstance(total, Value):  # sum([]) is 0: a batch has samples
+            raise ValueError("a batch with no samples has no objective")
+        objective = total if loss.reduction == "sum" else total / len(terms)
         if l2 or train:
             params = model.parameters() if params is None else params
             if l2:
@@ -178,7 +183,12 @@ def _tape_for(
             return outputs
         return [loss.per_sample(leaves[n_features:], outputs), *outputs]
 
-    example = Xb[0].tolist() + ([] if loss is None else targets[0].tolist())
+    if loss is None:
+        example = Xb[0].tolist()
+    elif targets is None:
+        raise TypeError("a batch with a loss needs its targets")
+    else:
+        example = Xb[0].tolist() + targets[0].tolist()
     try:
         recorded = Tape.record(forward, params, example)
     except TapeNotApplicable:

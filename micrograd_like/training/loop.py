@@ -72,8 +72,8 @@ def compile(
     optimizer = optim.get_optimizer(optimizer)
     if isinstance(metrics, (str, Metric)) or callable(metrics):
         metrics = [metrics]
-    metrics = [get_metric(m) for m in (metrics or [])]
-    names = ["loss", *(m.name for m in metrics)]
+    compiled_metrics = [get_metric(m) for m in (metrics or [])]
+    names = ["loss", *(m.name for m in compiled_metrics)]
     if len(set(names)) != len(names):
         raise ValueError(f"metric names must be distinct and not 'loss', got {names[1:]}")
     l2 = checks.nonnegative_number(l2, "l2")
@@ -83,7 +83,7 @@ def compile(
             optimizer.bind(model.parameters())
     else:
         _check_own_parameters(model, optimizer)
-    state = TrainingState(optimizer, loss, metrics, l2)
+    state = TrainingState(optimizer, loss, compiled_metrics, l2)
     state.binds_optimizer = binds
     return state
 
@@ -122,7 +122,7 @@ def _prepared(model: Any, action: str, X: np.ndarray, *, follow: bool = False) -
     the loss read against the model's output."""
     state = _compiled(model, action)
     _built(model, X)
-    optimizer = state.optimizer
+    optimizer = _optimizer(state)
     if state.binds_optimizer and (follow or not optimizer.params):
         params = model.parameters()
         current = optimizer.params
@@ -131,7 +131,7 @@ def _prepared(model: Any, action: str, X: np.ndarray, *, follow: bool = False) -
     if state.output_activation is None:
         state.output_activation = _output_activation(model, X)
         if state.output_activation is not None:
-            state.loss = state.loss.for_output(state.output_activation)
+            state.loss = _loss(state).for_output(state.output_activation)
     return state
 
 
@@ -193,7 +193,8 @@ def _evaluate_arrays(
         model, state.loss, X, targets, train=False, arrays=state.arrays, l2=state.l2
     )
     logs = {"loss": objective}
-    logs.update((m.name, m(outputs, targets, state.loss)) for m in state.metrics)
+    loss = _loss(state)
+    logs.update((m.name, m(outputs, targets, loss)) for m in state.metrics)
     return logs
 
 
@@ -292,7 +293,7 @@ def fit(
         seed = checks.seed(seed)
     X = check_inputs(model, _required(x, "x", "fit"))
     state = _prepared(model, "fit", X, follow=True)
-    loss = state.loss
+    loss = _loss(state)
     targets = check_targets(model, loss, _required(y, "y", "fit"), X)
     X, targets, validation = split_validation(
         model, loss, X, targets, validation_split, validation_data
@@ -335,6 +336,12 @@ def _optimizer(state: TrainingState) -> optim.Optimizer:
     return state.optimizer
 
 
+def _loss(state: TrainingState) -> losses.Loss:
+    """The compiled loss (``_compiled`` has refused a state without one)."""
+    assert state.loss is not None
+    return state.loss
+
+
 def _current(model: Any, state: TrainingState) -> None:
     """Make ``state.arrays`` hold the parameters' current values (read them again if a
     hook may have changed them)."""
@@ -350,7 +357,7 @@ def _train_epoch(
 ) -> dict[str, float]:
     """One step per batch until the batches run out or training is stopped; returns the
     epoch's logs. A non-finite loss skips its step and stops training."""
-    loss = state.loss
+    loss = _loss(state)
     totals = _EpochTotals(loss, state.metrics)
     for batch, (Xb, Tb) in enumerate(batches):
         hooks.batch("on_train_batch_begin", batch, {"size": len(Xb)})
@@ -395,7 +402,7 @@ def evaluate(
     return_dict = checks.flag(return_dict, "return_dict")
     X = check_inputs(model, _required(x, "x", "evaluate"))
     state = _prepared(model, "evaluate", X)
-    targets = check_targets(model, state.loss, _required(y, "y", "evaluate"), X)
+    targets = check_targets(model, _loss(state), _required(y, "y", "evaluate"), X)
     state.arrays.load(model, _optimizer(state).params)
     logs = _evaluate_arrays(model, state, X, targets)
     if verbose:
@@ -448,7 +455,7 @@ def train_on_batch(model: Any, x: Any, y: Any) -> float:
     _compiled(model, "train_on_batch")
     X = check_inputs(model, x)
     state = _prepared(model, "train_on_batch", X)
-    targets = check_targets(model, state.loss, y, X)
+    targets = check_targets(model, _loss(state), y, X)
     state.arrays.load(model, _optimizer(state).params)
     try:
         objective, _, gradient = run_batch(
