@@ -12,6 +12,7 @@ demo: $(STAMP) dot
 
 test: $(STAMP) dot browser
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
