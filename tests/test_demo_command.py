@@ -7,7 +7,6 @@ through ``cli.main`` whether or not cli.py lists it yet; one test runs the real
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import re
 import shutil
@@ -23,7 +22,7 @@ from micrograd_like import cli, load_model
 from micrograd_like.cli.demo_command import add_demo_command
 from micrograd_like.demo import run_demo
 from micrograd_like.demo_settings import DATASETS, DemoSettings
-from micrograd_like.engine import OPS, Value, grad
+from micrograd_like.engine import OPS, Op, Value, grad
 
 SVG = "{http://www.w3.org/2000/svg}"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -326,7 +325,14 @@ def test_a_graph_too_large_to_draw_shows_the_first_neuron(demo, tmp_path):
 def test_a_wrong_derivative_fails_the_check_with_exit_1(demo, tmp_path, monkeypatch):
     relu = OPS["relu"]
     # twice the true derivative of relu: the check must catch it and name the op
-    wrong = dataclasses.replace(relu, derivative=lambda x, out: (2.0 * (x > 0),))
+    wrong = Op(
+        relu.name,
+        relu.forward,
+        lambda x, out: (2.0 * (x > 0),),
+        relu.arity,
+        relu.domain,
+        relu.kinks,
+    )
     monkeypatch.setitem(OPS, "relu", wrong)
     code, stdout, _ = demo(*SMALL, "--out", str(tmp_path))
     assert code == 1

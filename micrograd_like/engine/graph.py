@@ -12,7 +12,10 @@ import math
 import numbers
 import operator
 from collections.abc import Iterator, Sequence
-from typing import Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (10 ms)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "checked_partials",

@@ -16,15 +16,17 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import functools
-import inspect
 import sys
 from collections.abc import Callable
 from types import FrameType
-from typing import Any, TypeVar
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (10 ms)
+if TYPE_CHECKING:
+    from typing import Any, TypeVar
+
+    F = TypeVar("F", bound=Callable[..., Any])
 
 __all__ = ["enable_grad", "is_grad_enabled", "no_grad"]
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 _GRAD_ENABLED: contextvars.ContextVar[Any] = contextvars.ContextVar(
     "micrograd_like_grad_enabled", default=True
@@ -34,7 +36,9 @@ recording = _GRAD_ENABLED.get
 """The switch's current state, for the engine's hot path (no function frame of its own):
 True, False, or a :class:`_WhileRunning` that is truthy when recording."""
 
-_SUSPENDABLE = inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
+# inspect.CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR (documented code flags; inspect
+# itself takes 10 ms to import)
+_SUSPENDABLE = 0x20 | 0x80 | 0x200
 _CONTEXT_MANAGER_STEPS = (
     contextlib._GeneratorContextManager.__enter__.__code__,
     contextlib._AsyncGeneratorContextManager.__aenter__.__code__,
@@ -93,6 +97,8 @@ class _GradMode:
     def __call__(self, func: F) -> F:
         """``func`` run inside this block on every call (for a generator function: during
         every step of the generator)."""
+        import inspect  # when decorating only
+
         if not callable(func):
             raise TypeError(f"{type(self).__name__}() decorates a function, got {func!r}")
         if inspect.iscoroutinefunction(func) or inspect.isasyncgenfunction(func):

@@ -12,15 +12,13 @@ label)``, ``_prev``, ``_op`` and ``_backward`` (hand-made nodes: :mod:`.handmade
 
 from __future__ import annotations
 
-import inspect
 import math
 import numbers
 import operator
 import warnings
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import cast
+from types import FunctionType
 
 from . import rules
 from .graph import cyclic_collector_paused, reverse_sweep, sweep_into_grads, topological_order
@@ -44,7 +42,6 @@ def _to_float(x: object, what: str = "Value") -> float:
         raise OverflowError(f"{what}: {x!r} is too large for a float") from None
 
 
-@dataclass(frozen=True, eq=False)
 class Op:
     """One differentiable operation.
 
@@ -54,21 +51,42 @@ class Op:
     rule must use arithmetic and Value methods only. ``domain`` gives, per input, the
     interval where derivative checks sample the op, and ``kinks`` the points where it is not
     differentiable (checks look at both sides, and gradcheck reports them as kinks).
+    ``label`` is how pictures name it (the name by default); ``constant`` is the fixed
+    parameter of an op made by a factory (the exponent c of ``x ** c``). Ops are immutable
+    and compared by identity.
     """
+
+    __slots__ = ("name", "forward", "derivative", "arity", "domain", "kinks", "label", "constant")
 
     name: str
     forward: Callable[..., float]
     derivative: Callable[..., tuple]
-    arity: int | None = None
-    domain: tuple[tuple[float, float], ...] = ((-3.0, 3.0),)
-    kinks: tuple[float, ...] = ()
-    label: str = field(default="")
-    constant: float | None = None
-    """The fixed parameter of an op made by a factory (the exponent c of ``x ** c``)."""
+    arity: int | None
+    domain: tuple[tuple[float, float], ...]
+    kinks: tuple[float, ...]
+    label: str
+    constant: float | None
 
-    def __post_init__(self) -> None:
-        if not self.label:
-            object.__setattr__(self, "label", self.name)
+    def __init__(
+        self,
+        name: str,
+        forward: Callable[..., float],
+        derivative: Callable[..., tuple],
+        arity: int | None = None,
+        domain: tuple[tuple[float, float], ...] = ((-3.0, 3.0),),
+        kinks: tuple[float, ...] = (),
+        label: str = "",
+        constant: float | None = None,
+    ) -> None:
+        fields = (name, forward, derivative, arity, domain, kinks, label or name, constant)
+        for slot, value in zip(Op.__slots__, fields):
+            object.__setattr__(self, slot, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"op {self.name!r} is immutable: declare a new one with define_op")
+
+    def __repr__(self) -> str:
+        return f"Op({self.name!r}, arity={self.arity})"
 
     def __call__(self, *args: Value | float) -> Value:
         if self.arity is not None and len(args) != self.arity:
@@ -78,7 +96,7 @@ class Op:
                 nodes = tuple(a if isinstance(a, Value) else Value(a) for a in args)
                 break
         else:
-            nodes = cast("tuple[Value, ...]", args)  # the loop found only Values
+            nodes = args  # type: ignore[assignment]  # the loop found only Values
         try:
             data = self.forward(*map(_data, nodes))
         except (ValueError, ZeroDivisionError) as exc:
@@ -254,6 +272,11 @@ def _checked_domain(
 
 def _arity_of(forward: Callable[..., float]) -> int | None:
     """Number of positional parameters of ``forward``; None when it takes ``*args``."""
+    if isinstance(forward, FunctionType):  # a def or a lambda: its code says it
+        code = forward.__code__
+        return None if code.co_flags & _CO_VARARGS else code.co_argcount
+    import inspect  # for other callables only (10 ms to import)
+
     try:
         params = inspect.signature(forward).parameters.values()
     except (TypeError, ValueError):
@@ -263,19 +286,22 @@ def _arity_of(forward: Callable[..., float]) -> int | None:
     return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
 
 
+_CO_VARARGS = 0x04  # inspect.CO_VARARGS: the function takes *args
+
+
 # ---------------------------------------------------------------- built-in ops
 
-define_op("add", operator.add, lambda a, b, out: (1.0, 1.0))
-define_op("mul", operator.mul, lambda a, b, out: (b, a))
+define_op("add", operator.add, lambda a, b, out: (1.0, 1.0), arity=2)
+define_op("mul", operator.mul, lambda a, b, out: (b, a), arity=2)
 define_op("pow", rules.value_pow, rules.pow_partials, domain=((0.2, 3.0), (-2.0, 2.0)))
-define_op("abs", abs, lambda x, out: (rules.sign(x),), kinks=(0.0,))
+define_op("abs", abs, lambda x, out: (rules.sign(x),), arity=1, kinks=(0.0,))
 define_op("relu", lambda x: x if x > 0 else 0.0, lambda x, out: (rules.step(x),), kinks=(0.0,))
-define_op("tanh", math.tanh, lambda x, out: (1 - out * out,))
+define_op("tanh", math.tanh, lambda x, out: (1 - out * out,), arity=1)
 define_op("sigmoid", rules.sigmoid, lambda x, out: (out * (1 - out),))
-define_op("exp", math.exp, lambda x, out: (out,))
+define_op("exp", math.exp, lambda x, out: (out,), arity=1)
 define_op("log", rules.log, lambda x, out: (1 / x,), domain=((0.05, 5.0),))
-define_op("sin", math.sin, lambda x, out: (rules.cos(x),))
-define_op("cos", math.cos, lambda x, out: (-rules.sin(x),))
+define_op("sin", math.sin, lambda x, out: (rules.cos(x),), arity=1)
+define_op("cos", math.cos, lambda x, out: (-rules.sin(x),), arity=1)
 define_op("linear", rules.linear, rules.linear_partials, arity=None, domain=((-2.0, 2.0),) * 5)
 define_op(
     "logsumexp", rules.logsumexp, rules.logsumexp_partials, arity=None, domain=((-3.0, 3.0),) * 3
