@@ -292,3 +292,22 @@ def test_callbacks_must_be_callbacks() -> None:
         fit(compiled(), [lambda logs: None], epochs=1)
     with pytest.raises(TypeError, match="callable"):
         LearningRateScheduler(0.1)
+
+
+def test_an_interrupted_fit_closes_the_callbacks_files() -> None:
+    """Ctrl-C (or any error) inside fit closes what callbacks opened, such as TensorBoard's
+    event writers, whose threads would otherwise block the interpreter's exit."""
+    closed = []
+
+    class Interrupting(Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            raise KeyboardInterrupt
+
+        def close(self):
+            closed.append(True)
+
+    model = MLP(2, [2, 1], seed=0)
+    model.compile("sgd", "mse")
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(np.zeros((4, 2)), np.zeros(4), epochs=3, verbose=0, callbacks=[Interrupting()])
+    assert closed == [True]

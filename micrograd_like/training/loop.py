@@ -321,10 +321,14 @@ def fit(
             observed.call("on_epoch_end", epoch, logs)
             if state.stop_training:
                 break
-    except BaseException:  # an error or Ctrl-C: the Values get the last step, and the
-        state.arrays.store()  # progress bar's line is ended first
-        for progress in extra:
+    except BaseException:  # an error or Ctrl-C: the Values get the last step, the progress
+        state.arrays.store()  # bar's line is ended, and open files (TensorBoard's event
+        for progress in extra:  # writers, whose threads would block the exit) are closed
             progress.on_train_end()
+        for callback in hooks.callbacks:
+            close = getattr(callback, "close", None)
+            if callable(close):
+                close()
         raise
     observed.call("on_train_end", logs)
     return history
