@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from importlib.metadata import PackageNotFoundError, version
 
 from ..errors import GraphvizError
 from .demo_command import add_demo_command
@@ -45,11 +44,22 @@ __all__ = [
 ]
 
 
-def _version() -> str:
-    try:
-        return version("micrograd_like")
-    except PackageNotFoundError:  # a source tree that is not installed
-        return "0+unknown"
+class _VersionAction(argparse.Action):
+    """``--version``: the installed version, read only when asked for (importlib.metadata
+    takes 50 ms to import, more than the rest of ``grad``)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            number = version("micrograd_like")
+        except PackageNotFoundError:  # a source tree that is not installed
+            number = "0+unknown"
+        print(f"{parser.prog} {number}")
+        parser.exit()
 
 
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
@@ -70,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
             "failed or timed out, 130 interrupted (Ctrl-C)"
         ),
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action=_VersionAction)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for add_command in COMMANDS:
         add_command(subparsers)
