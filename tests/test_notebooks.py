@@ -42,7 +42,8 @@ def test_every_notebook_runs_without_an_error(path, tmp_path, monkeypatch) -> No
     shown = [kind for out in outputs(notebook) for kind in out.get("data", {})]
     if path.name == "lecture.ipynb":
         assert "image/svg+xml" in shown  # draw_dot's graph
-        assert shown.count("text/html") == 2  # the model's summary and the History
+        # the backpropagation page, the model's summary and the History
+        assert shown.count("text/html") == 3
     if path.name == "micrograd_demo.ipynb":
         assert "image/png" in shown  # the decision boundary
 
