@@ -13,7 +13,7 @@ demo: $(STAMP) dot
 test: $(STAMP) dot browser
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 lint: $(STAMP)
 	$(BIN)/ruff check micrograd_like tests demos benchmarks
