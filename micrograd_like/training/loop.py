@@ -37,7 +37,6 @@ J, the backward pass and one optimizer step (``w -= lr * dJ/dw`` for plain SGD).
 from __future__ import annotations
 
 import math
-import operator
 import sys
 import warnings
 from collections.abc import Callable, Iterable, Sequence
@@ -51,7 +50,7 @@ from ..engine import enable_grad
 from ..metrics import Metric, get_metric
 from .batches import run_batch
 from .inputs import as_outputs, check_inputs, check_targets, split_validation
-from .state import ParameterArrays, TrainingState
+from .state import ParameterArrays, TrainingState, same_objects
 
 __all__ = ["compile", "evaluate", "fit", "predict", "train_on_batch"]
 
@@ -125,8 +124,7 @@ def _prepared(model: Any, action: str, X: np.ndarray, *, follow: bool = False) -
     optimizer = _optimizer(state)
     if state.binds_optimizer and (follow or not optimizer.params):
         params = model.parameters()
-        current = optimizer.params
-        if len(current) != len(params) or not all(map(operator.is_, current, params)):
+        if not same_objects(optimizer.params, params):
             optimizer.bind(params)
     if state.output_activation is None:
         state.output_activation = _output_activation(model, X)
