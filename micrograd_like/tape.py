@@ -156,9 +156,7 @@ class Tape:
             results = list(forward(placeholders))
         if not all(type(r) is Value for r in results):
             raise TapeNotApplicable("the traced function must return Values")
-        # a root whose parents are all results, so one traversal orders everything
-        root = Value._node(0.0, tuple(results), None)  # never visible outside this method
-        order = topological_order(root)[:-1]
+        order = topological_order(*results)
         slot_of = {node: i for i, node in enumerate(order)}
 
         param_index = {p: k for k, p in enumerate(params)}

@@ -23,6 +23,7 @@ from micrograd_like.cli.demo_command import add_demo_command
 from micrograd_like.demo import run_demo
 from micrograd_like.demo_settings import DATASETS, DemoSettings
 from micrograd_like.engine import OPS, Op, Value, grad
+from micrograd_like.engine import value as value_module
 
 SVG = "{http://www.w3.org/2000/svg}"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -334,6 +335,7 @@ def test_a_wrong_derivative_fails_the_check_with_exit_1(demo, tmp_path, monkeypa
         relu.kinks,
     )
     monkeypatch.setitem(OPS, "relu", wrong)
+    monkeypatch.setattr(value_module, "_RELU", wrong)  # what Value.relu calls
     code, stdout, _ = demo(*SMALL, "--out", str(tmp_path))
     assert code == 1
     assert "Gradient check of the trained model: FAILED" in stdout

@@ -28,29 +28,44 @@ __all__ = [
 _data, _grad = operator.attrgetter("data"), operator.attrgetter("grad")
 
 
-def topological_order(root: Any) -> list[Any]:
-    """Every node reachable from ``root``, inputs before the nodes that use them.
+def topological_order(*roots: Any) -> list[Any]:
+    """Every node reachable from the roots, inputs before the nodes that use them.
 
     Iterative depth-first search (no recursion limit): each node on the stack keeps an
-    iterator over its parents, resumed where it stopped; parents are visited in order, so
-    the result is deterministic.
+    iterator over its parents, resumed where it stopped; roots and parents are visited in
+    order, so the result is deterministic. A node whose parents have all been visited
+    already is emitted at once, without a stack entry: in a graph without cycles a visited
+    parent cannot still be on the stack, so it has been emitted (in a network most nodes are
+    found that way: the weights are shared by every sample).
     """
     order: list[Any] = []
-    visited = {root}
-    stack = [(root, iter(root._parents))]
-    push, pop, emit, mark = stack.append, stack.pop, order.append, visited.add
-    while stack:
-        node, parents = stack[-1]
-        for parent in parents:
-            if parent not in visited:
-                mark(parent)
-                if parent._parents:
-                    push((parent, iter(parent._parents)))
-                    break
-                emit(parent)  # a leaf: nothing to wait for
-        else:
-            pop()
-            emit(node)
+    visited: set[Any] = set()
+    stack: list[tuple[Any, Iterator[Any]]] = []
+    push, pop, emit, mark, all_visited = (
+        stack.append,
+        stack.pop,
+        order.append,
+        visited.add,
+        visited.issuperset,
+    )
+    for root in roots:
+        if root in visited:
+            continue
+        mark(root)
+        push((root, iter(root._parents)))
+        while stack:
+            node, parents = stack[-1]
+            for parent in parents:
+                if parent not in visited:
+                    mark(parent)
+                    grandparents = parent._parents
+                    if grandparents and not all_visited(grandparents):
+                        push((parent, iter(grandparents)))
+                        break
+                    emit(parent)
+            else:
+                pop()
+                emit(node)
     return order
 
 
@@ -162,11 +177,18 @@ def sweep_into_grads(order: list[Any], seed: float) -> bool:
     """The fast path of ``backward()``: ``reverse_sweep`` on floats, unchecked, accumulating
     in the nodes' own ``.grad`` (an attribute update costs less than a dict update, and no
     copy is left to make); every interior node then holds d(root)/d(node) and every leaf
-    has it added to the ``.grad`` it had. Returns True when every ``.grad`` so made is a
-    finite float (one sum says so); otherwise, if a partial fails, or if a node's rule is
-    not an op with a ``derivative`` (a hand-made ``_backward`` closure), every ``.grad`` is
-    put back as it was and it returns False: the caller then runs the checked sweep, which
-    honours every kind of rule and says what went wrong and where."""
+    has it added to the ``.grad`` it had.
+
+    A node made by an op with a ``push`` (the commonest built-ins, :mod:`.rules`) runs it,
+    and is skipped when its gradient is 0: its partials are finite, so it would add
+    partial * 0 = 0 to each input (a relu that is off or a hinge that is met cuts off whole
+    branches this way). Other nodes go through their op's ``derivative``.
+
+    Returns True when every ``.grad`` so made is a finite float (one sum says so);
+    otherwise, if a partial fails, or if a node's rule is not an op (a hand-made
+    ``_backward`` closure), every ``.grad`` is put back as it was and it returns False: the
+    caller then runs the checked sweep, which honours every kind of rule and says what went
+    wrong and where."""
     saved = [node.grad for node in order]
     for node in order:
         node.grad = 0.0
@@ -176,8 +198,14 @@ def sweep_into_grads(order: list[Any], seed: float) -> bool:
             parents = node._parents
             if not parents:
                 continue
+            rule = node._rule
+            push = rule.push
+            if push is not None:
+                if node.grad:
+                    push(node)
+                continue
             g = node.grad
-            partials = node._rule.derivative(*map(_data, parents), node.data)
+            partials = rule.derivative(*map(_data, parents), node.data)
             if len(partials) != len(parents):
                 raise ValueError("a partial per input")
             for parent, partial in zip(parents, partials):
@@ -187,7 +215,7 @@ def sweep_into_grads(order: list[Any], seed: float) -> bool:
                 node.grad = grad + node.grad
         total = sum(map(_grad, order), 0.0)
     except (TypeError, ValueError, ArithmeticError, AttributeError):
-        total = None  # AttributeError: a rule without ``derivative`` (a hand-made closure)
+        total = None  # AttributeError: a rule that is not an op (a hand-made closure)
     except BaseException:
         _restore(order, saved)
         raise

@@ -26,6 +26,10 @@ from .handmade import MICROGRAD_LABELS, ClosureRule, ParentSet
 from .pickling import copy_node, reduce_node, restore_node
 from .recording import recording
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (10 ms)
+if TYPE_CHECKING:
+    from typing import Any
+
 __all__ = ["OPS", "Op", "Rule", "Value", "define_op", "power_op"]
 
 
@@ -52,11 +56,23 @@ class Op:
     interval where derivative checks sample the op, and ``kinks`` the points where it is not
     differentiable (checks look at both sides, and gradcheck reports them as kinks).
     ``label`` is how pictures name it (the name by default); ``constant`` is the fixed
-    parameter of an op made by a factory (the exponent c of ``x ** c``). Ops are immutable
-    and compared by identity.
+    parameter of an op made by a factory (the exponent c of ``x ** c``). ``push``, for some
+    built-in ops whose partials are finite wherever the op is, is the chain rule written out
+    on floats (:mod:`.rules`) for the fast sweep of ``backward()``. Ops are immutable and
+    compared by identity.
     """
 
-    __slots__ = ("name", "forward", "derivative", "arity", "domain", "kinks", "label", "constant")
+    __slots__ = (
+        "name",
+        "forward",
+        "derivative",
+        "arity",
+        "domain",
+        "kinks",
+        "label",
+        "constant",
+        "push",
+    )
 
     name: str
     forward: Callable[..., float]
@@ -66,6 +82,7 @@ class Op:
     kinks: tuple[float, ...]
     label: str
     constant: float | None
+    push: Callable[[Value], None] | None
 
     def __init__(
         self,
@@ -77,8 +94,9 @@ class Op:
         kinks: tuple[float, ...] = (),
         label: str = "",
         constant: float | None = None,
+        push: Callable[[Value], None] | None = None,
     ) -> None:
-        fields = (name, forward, derivative, arity, domain, kinks, label or name, constant)
+        fields = (name, forward, derivative, arity, domain, kinks, label or name, constant, push)
         for slot, value in zip(Op.__slots__, fields):
             object.__setattr__(self, slot, value)
 
@@ -109,9 +127,29 @@ class Op:
             data = _to_float(data, f"the forward of op {self.name!r} returned a result that")
         if not math.isfinite(data):
             raise _not_finite(self.name, nodes, data)
-        if recording():
-            return Value._node(data, nodes, self)
-        return Value._node(data, (), None)
+        return _made(data, nodes, self)
+
+    def _on_value(self, x: Value) -> Value:
+        """``self(x)`` for one Value, without the general call's sorting of its arguments.
+        Anything unusual (an error, a result that is not a finite float) is redone by
+        ``self(x)``, which says what went wrong."""
+        try:
+            data = self.forward(x.data)
+        except (ArithmeticError, ValueError, TypeError):
+            return self(x)
+        if type(data) is float and data - data == 0.0:
+            return _made(data, (x,), self)
+        return self(x)
+
+    def _on_values(self, a: Value, b: Value) -> Value:
+        """``self(a, b)`` for two Values, as :meth:`_on_value` does for one."""
+        try:
+            data = self.forward(a.data, b.data)
+        except (ArithmeticError, ValueError, TypeError):
+            return self(a, b)
+        if type(data) is float and data - data == 0.0:
+            return _made(data, (a, b), self)
+        return self(a, b)
 
     def local_partials(self, inputs: Sequence, out) -> tuple:
         """d(out)/d(input_i) for each input, with a clear error where it is undefined.
@@ -190,6 +228,22 @@ def _describe(values: Sequence) -> str:
 
 _data = operator.attrgetter("data")
 _isfinite = math.isfinite
+_new = object.__new__
+
+
+def _made(data: float, parents: tuple[Value, ...], rule: Op) -> Value:
+    """The node ``data`` that ``rule`` made from ``parents``; inside ``no_grad``, a leaf
+    (nothing recorded)."""
+    if not recording():
+        parents, rule = (), None  # type: ignore[assignment]
+    node = _new(Value)
+    node.data = data
+    node.grad = 0.0
+    node.label = ""
+    node._parents = parents
+    node._rule = rule
+    return node
+
 
 OPS: dict[str, Op] = {}
 """Every named op, by name: the engine's built-ins and those added with define_op."""
@@ -291,23 +345,48 @@ _CO_VARARGS = 0x04  # inspect.CO_VARARGS: the function takes *args
 
 # ---------------------------------------------------------------- built-in ops
 
-define_op("add", operator.add, lambda a, b, out: (1.0, 1.0), arity=2)
-define_op("mul", operator.mul, lambda a, b, out: (b, a), arity=2)
+def _built_in(
+    name: str,
+    forward: Callable[..., float],
+    derivative: Callable[..., tuple],
+    push: Callable[[Value], None] | None = None,
+    **options: Any,
+) -> None:
+    """Declare one of the engine's ops whose partials are finite wherever it is defined,
+    with its ``push`` (by default, for a one-input op, the one made from ``derivative``).
+    The push is set before anyone can see the op, which is immutable from then on."""
+    op = define_op(name, forward, derivative, **options)
+    object.__setattr__(op, "push", push or rules.unary_push(derivative))
+
+
+_built_in("add", operator.add, lambda a, b, out: (1.0, 1.0), rules.add_push, arity=2)
+_built_in("mul", operator.mul, lambda a, b, out: (b, a), rules.mul_push, arity=2)
+_built_in("relu", rules.relu, lambda x, out: (rules.step(x),), rules.relu_push, kinks=(0.0,))
+_built_in("abs", abs, lambda x, out: (rules.sign(x),), arity=1, kinks=(0.0,))
+_built_in("tanh", math.tanh, lambda x, out: (1 - out * out,), arity=1)
+_built_in("sigmoid", rules.sigmoid, lambda x, out: (out * (1 - out),))
+_built_in("exp", math.exp, lambda x, out: (out,), arity=1)
+_built_in("sin", math.sin, lambda x, out: (rules.cos(x),), arity=1)
+_built_in("cos", math.cos, lambda x, out: (-rules.sin(x),), arity=1)
+_built_in(
+    "linear",
+    rules.linear,
+    rules.linear_partials,
+    rules.linear_push,
+    arity=None,
+    domain=((-2.0, 2.0),) * 5,
+)
+# partials that can be infinite or undefined where the op is defined (at 0): the checked path
 define_op("pow", rules.value_pow, rules.pow_partials, domain=((0.2, 3.0), (-2.0, 2.0)))
-define_op("abs", abs, lambda x, out: (rules.sign(x),), arity=1, kinks=(0.0,))
-define_op("relu", lambda x: x if x > 0 else 0.0, lambda x, out: (rules.step(x),), kinks=(0.0,))
-define_op("tanh", math.tanh, lambda x, out: (1 - out * out,), arity=1)
-define_op("sigmoid", rules.sigmoid, lambda x, out: (out * (1 - out),))
-define_op("exp", math.exp, lambda x, out: (out,), arity=1)
 define_op("log", rules.log, lambda x, out: (1 / x,), domain=((0.05, 5.0),))
-define_op("sin", math.sin, lambda x, out: (rules.cos(x),), arity=1)
-define_op("cos", math.cos, lambda x, out: (-rules.sin(x),), arity=1)
-define_op("linear", rules.linear, rules.linear_partials, arity=None, domain=((-2.0, 2.0),) * 5)
 define_op(
     "logsumexp", rules.logsumexp, rules.logsumexp_partials, arity=None, domain=((-3.0, 3.0),) * 3
 )
 
 ADD, MUL, POW = OPS["add"], OPS["mul"], OPS["pow"]
+_ABS, _RELU, _TANH, _SIGMOID = OPS["abs"], OPS["relu"], OPS["tanh"], OPS["sigmoid"]
+_EXP, _LOG, _SIN, _COS = OPS["exp"], OPS["log"], OPS["sin"], OPS["cos"]
+_LINEAR = OPS["linear"]
 _BUILT_IN = frozenset(OPS)
 
 
@@ -390,16 +469,6 @@ class Value:
         self._parents = parents
         self._rule = ClosureRule(op, self)
 
-    @classmethod
-    def _node(cls, data: float, parents: tuple[Value, ...], rule: Op | None) -> Value:
-        node = object.__new__(cls)
-        node.data = data
-        node.grad = 0.0
-        node.label = ""
-        node._parents = parents
-        node._rule = rule
-        return node
-
     # -- the graph, read-only
     @property
     def op(self) -> str:
@@ -480,22 +549,26 @@ class Value:
 
     # -- arithmetic (sub, neg and div are derived from add, mul and pow)
     def __add__(self, other: Value | float) -> Value:
-        return ADD(self, other)
+        b = _operand(other)
+        return ADD(self, other) if b is None else ADD._on_values(self, b)
 
     def __radd__(self, other: float) -> Value:
-        return ADD(other, self)
+        a = _operand(other)
+        return ADD(other, self) if a is None else ADD._on_values(a, self)
 
     def __mul__(self, other: Value | float) -> Value:
-        return MUL(self, other)
+        b = _operand(other)
+        return MUL(self, other) if b is None else MUL._on_values(self, b)
 
     def __rmul__(self, other: float) -> Value:
-        return MUL(other, self)
+        a = _operand(other)
+        return MUL(other, self) if a is None else MUL._on_values(a, self)
 
     def __pos__(self) -> Value:
         return self
 
     def __neg__(self) -> Value:
-        return MUL(self, -1.0)
+        return MUL._on_values(self, Value(-1.0))
 
     def __sub__(self, other: Value | float) -> Value:
         return ADD(self, -other if isinstance(other, Value) else -_to_float(other, "subtraction"))
@@ -527,35 +600,35 @@ class Value:
         return POW(base, self)
 
     def __abs__(self) -> Value:
-        return OPS["abs"](self)
+        return _ABS._on_value(self)
 
     def relu(self) -> Value:
         """max(0, x); derivative 1 for x > 0, else 0."""
-        return OPS["relu"](self)
+        return _RELU._on_value(self)
 
     def tanh(self) -> Value:
         """tanh(x); derivative 1 - tanh(x)^2."""
-        return OPS["tanh"](self)
+        return _TANH._on_value(self)
 
     def sigmoid(self) -> Value:
         """1 / (1 + e^-x); derivative s(x) * (1 - s(x))."""
-        return OPS["sigmoid"](self)
+        return _SIGMOID._on_value(self)
 
     def exp(self) -> Value:
         """e^x; derivative e^x."""
-        return OPS["exp"](self)
+        return _EXP._on_value(self)
 
     def log(self) -> Value:
         """Natural log for x > 0; derivative 1/x."""
-        return OPS["log"](self)
+        return _LOG._on_value(self)
 
     def sin(self) -> Value:
         """sin(x); derivative cos(x)."""
-        return OPS["sin"](self)
+        return _SIN._on_value(self)
 
     def cos(self) -> Value:
         """cos(x); derivative -sin(x)."""
-        return OPS["cos"](self)
+        return _COS._on_value(self)
 
     def sqrt(self) -> Value:
         """x ** 0.5 for x >= 0."""
@@ -626,6 +699,38 @@ def _check_accumulated(order: list[Value], grads: dict[Value, float]) -> None:
             f"adding its gradient {grads[node]!r} gives {total!r:.80}, not a finite float "
             "(zero_grad() resets it)"
         )
+
+
+def weighted_sum(
+    weights: Sequence[Value], inputs: Sequence[Value], bias: Value, input_data: Sequence[float]
+) -> Value:
+    """sum_i w_i * x_i + b as one ``linear`` node: a neuron before its activation.
+
+    ``inputs`` are Values and ``input_data`` their ``data`` (a layer reads it once for all
+    its neurons). The node is the one ``OPS["linear"](*weights, *inputs, bias)`` makes,
+    without the general call's sorting of 2n + 1 arguments; anything unusual (a weight that
+    is a number, a result that is not a finite float) is redone by that call, which says
+    what went wrong.
+    """
+    if not len(weights) == len(inputs) == len(input_data):
+        raise ValueError(f"{len(weights)} weight(s) for {len(inputs)} input(s)")
+    try:
+        data = sum(map(operator.mul, map(_data, weights), input_data), bias.data)
+    except (AttributeError, TypeError):  # a number where a Value was expected
+        data = None
+    if type(data) is float and data - data == 0.0 and isinstance(bias, Value):
+        return _made(data, (*weights, *inputs, bias), _LINEAR)
+    return _LINEAR(*weights, *inputs, bias)
+
+
+def _operand(x: object) -> Value | None:
+    """``x`` as a node of an arithmetic op: a Value itself, a float or an int as a constant
+    leaf; None for anything else (the op's general call then wraps it or says why not)."""
+    if isinstance(x, Value):
+        return x
+    if type(x) is float or type(x) is int:
+        return Value(x)
+    return None
 
 
 def _data_of(x: Value | float) -> float:

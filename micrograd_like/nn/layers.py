@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..activations import softmax
 from ..checks import count, lookup
-from ..engine import OPS, Value
+from ..engine import Value
+from ..engine.value import weighted_sum
 from . import initializers
 from .module import Module
 
@@ -24,8 +25,6 @@ if TYPE_CHECKING:
     import numpy as np
 
 __all__ = ["ACTIVATIONS", "Dense", "Layer", "Neuron", "as_inputs", "random_source"]
-
-_LINEAR = OPS["linear"]
 
 ACTIVATIONS: dict[str, Callable[..., Any] | None] = {
     "relu": Value.relu,
@@ -124,7 +123,11 @@ class Neuron(Module):
 
     def __call__(self, x: Sequence[Value | float] | Value | float) -> Value:
         inputs = as_inputs(x, len(self.w))
-        out = _LINEAR(*self.w, *inputs, self.b)
+        return self._fire(inputs, [v.data for v in inputs])
+
+    def _fire(self, inputs: list[Value], input_data: list[float]) -> Value:
+        """act(sum_i w_i * x_i + b) for the Values :func:`as_inputs` made and their data."""
+        out = weighted_sum(self.w, inputs, self.b, input_data)
         return self._act(out) if self._act is not None else out
 
     def __repr__(self) -> str:
@@ -132,9 +135,9 @@ class Neuron(Module):
         return f"{name}Neuron({len(self.w)})"
 
 
-def as_inputs(x: object, nin: int | None) -> list:
-    """The inputs of a neuron as a list (``nin`` of them, when given); a lone scalar is one
-    input."""
+def as_inputs(x: object, nin: int | None) -> list[Value]:
+    """The inputs of a neuron as a list of Values (``nin`` of them, when given), numbers
+    wrapped as constant leaves; a lone scalar is one input."""
     if isinstance(x, (Value, int, float)) and not isinstance(x, bool):
         x = [x]
     try:
@@ -145,7 +148,7 @@ def as_inputs(x: object, nin: int | None) -> list:
         ) from None
     if nin is not None and len(inputs) != nin:
         raise ValueError(f"expected {nin} input(s), got {len(inputs)}")
-    return inputs
+    return [v if isinstance(v, Value) else Value(v) for v in inputs]
 
 
 def input_width(input_shape: int | Sequence[int | None]) -> int:
@@ -232,7 +235,8 @@ class Layer(Module):
         inputs = as_inputs(x, self.nin)
         if not self.neurons:
             self.build(len(inputs))
-        sums = [n(inputs) for n in self.neurons]
+        input_data = [v.data for v in inputs]
+        sums = [n._fire(inputs, input_data) for n in self.neurons]
         return softmax(sums) if self._activation == "softmax" else sums
 
     @property
