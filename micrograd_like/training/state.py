@@ -19,17 +19,13 @@ import numpy as np
 
 from .. import losses, optim
 from ..callbacks import History
+from ..checks import same_objects
 from ..engine import Value
 from ..metrics import Metric
 
-__all__ = ["ParameterArrays", "TrainingState", "same_objects"]
+__all__ = ["ParameterArrays", "TrainingState"]
 
 _data, _grad = operator.attrgetter("data"), operator.attrgetter("grad")
-
-
-def same_objects(a: list, b: list) -> bool:
-    """The same objects in the same order (identity, not equality)."""
-    return a is b or (len(a) == len(b) and all(map(operator.is_, a, b)))
 
 
 class ParameterArrays:
