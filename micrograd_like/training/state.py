@@ -38,24 +38,29 @@ class ParameterArrays:
     callback hook, at the end of ``fit``, on an exception, after ``train_on_batch``);
     ``invalidate()`` says the Values may have been changed (after a hook), and
     ``refresh(model)`` then reads them again. Floats go to float64 and back exactly.
+    ``structure`` is the model's walk (``model.structure()``) that found ``params`` and
+    ``modules``: ``load`` walks the model again only when it no longer describes it.
     """
 
     def __init__(self) -> None:
         self.params: list[Value] = []
         self.modules: list[Any] = []
+        self.structure: Any = None
         self.data = np.zeros(0)
         self.grad: np.ndarray | None = None
         self.ahead = False  # data or grad newer than the Values
         self.stale = True  # the Values may be newer than data
 
     def load(self, model: Any, like: list[Value] | None = None) -> None:
-        """Walk ``model`` for its parameters and modules and read every ``.data`` (arrays
-        ahead of the Values are stored first, so ``evaluate`` called where ``fit`` did not
-        expect it loses no step). When the parameters are the objects of ``like`` (in
-        order) ``params`` is ``like`` itself, so that later checks against it are one
-        ``is``."""
+        """Find ``model``'s parameters and modules (walking it only if ``structure`` no
+        longer describes it) and read every ``.data`` (arrays ahead of the Values are
+        stored first, so ``evaluate`` called where ``fit`` did not expect it loses no
+        step). When the parameters are the objects of ``like`` (in order) ``params`` is
+        ``like`` itself, so that later checks against it are one ``is``."""
         self.store()
-        params, self.modules = model.parameters_and_modules()
+        if self.structure is None or not self.structure.describes(model):
+            self.structure = model.structure()
+        params, self.modules = self.structure.parameters, self.structure.modules
         for known in (like, self.params):
             if known is not None and same_objects(known, params):
                 params = known
