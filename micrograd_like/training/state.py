@@ -10,9 +10,6 @@ when someone can look at the Values.
 
 from __future__ import annotations
 
-import operator
-from collections import deque
-from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -24,8 +21,6 @@ from ..engine import Value
 from ..metrics import Metric
 
 __all__ = ["ParameterArrays", "TrainingState"]
-
-_data, _grad = operator.attrgetter("data"), operator.attrgetter("grad")
 
 
 class ParameterArrays:
@@ -66,7 +61,7 @@ class ParameterArrays:
                 params = known
                 break
         self.params = params
-        self.data = np.fromiter(map(_data, params), float, len(params))
+        self.data = np.fromiter([p.data for p in params], float, len(params))
         self.grad = None
         self.ahead = self.stale = False
 
@@ -75,22 +70,22 @@ class ParameterArrays:
         if self.stale:
             self.load(model, like)
 
-    def read_grads(self) -> None:
-        """``grad`` from the Values' ``.grad`` (after a backward pass on the Values)."""
-        self.grad = np.fromiter(map(_grad, self.params), float, len(self.params))
-
     def update(self, data: np.ndarray, grad: np.ndarray) -> None:
         """New values and the gradient they came from; the Values are now behind."""
         self.data, self.grad = data, grad
         self.ahead = True
 
     def store(self) -> None:
-        """Write ``data`` (and ``grad``) to the Values if they are behind."""
+        """Write ``data`` (and ``grad``) to the Values if they are behind. (Plain loops and
+        a list comprehension in ``load``: the interpreter's own attribute reads and writes
+        are faster than ``setattr`` or ``attrgetter`` through ``map``.)"""
         if not self.ahead:
             return
-        deque(map(setattr, self.params, repeat("data"), self.data.tolist()), maxlen=0)
+        for p, value in zip(self.params, self.data.tolist()):
+            p.data = value
         if self.grad is not None:
-            deque(map(setattr, self.params, repeat("grad"), self.grad.tolist()), maxlen=0)
+            for p, grad in zip(self.params, self.grad.tolist()):
+                p.grad = grad
         self.ahead = False
 
     def invalidate(self) -> None:
