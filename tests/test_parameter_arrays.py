@@ -272,8 +272,10 @@ def test_train_on_batch_walks_an_unchanged_model_once(monkeypatch):
     X, y = data(16)
     model = new_model()
     walks = []
-    original = Module.structure
-    monkeypatch.setattr(Module, "structure", lambda self: walks.append(self) or original(self))
+    original = Module._parameter_structure
+    monkeypatch.setattr(
+        Module, "_parameter_structure", lambda self: walks.append(self) or original(self)
+    )
     for _ in range(4):
         model.train_on_batch(X, y)
     assert walks == [model]

@@ -1,7 +1,7 @@
-"""Module.structure(): the parameter walk, kept so that training can tell without walking
-that the model still holds the same parameters and modules. Every change that makes a new
-walk find other parameters or modules must make ``describes`` False; a change of values
-only must not."""
+"""Module._parameter_structure(): the parameter walk, kept so that training can tell
+without walking that the model still holds the same parameters and modules. Every change
+that makes a new walk find other parameters or modules must make ``describes`` False; a
+change of values only must not."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from micrograd_like import MLP, Layer, Module, Neuron, Value
 
 def model_and_structure():
     model = MLP(2, [3, 2, 1], seed=0)
-    return model, model.structure()
+    return model, model._parameter_structure()
 
 
 def test_a_structure_holds_the_walk_and_describes_its_model() -> None:
@@ -101,7 +101,7 @@ def test_a_change_of_what_the_walk_finds_makes_the_structure_stale(change) -> No
     model, structure = model_and_structure()
     change(model)
     assert not structure.describes(model)
-    again = model.structure()
+    again = model._parameter_structure()
     assert again.describes(model)
     assert again.parameters == model.parameters()
 
@@ -110,7 +110,7 @@ def test_a_list_replaced_by_an_equal_one_is_followed_from_then_on() -> None:
     model = MLP(2, [2, 1], seed=0)
     neuron = model.layers[0].neurons[0]
     neuron.w = list(neuron.w)
-    structure = model.structure()
+    structure = model._parameter_structure()
     neuron.w[0] = Value(1.0)  # in place, in the new list
     assert not structure.describes(model)
 
@@ -119,7 +119,7 @@ def test_a_private_value_made_public_is_seen_though_only_a_key_changes() -> None
     model = MLP(2, [2, 1], seed=0)
     neuron = model.layers[0].neurons[1]
     neuron._spare = Value(1.0)
-    structure = model.structure()
+    structure = model._parameter_structure()
     neuron.spare = neuron.__dict__.pop("_spare")  # the same values, in the same order
     assert not structure.describes(model)
     assert model.parameters()[-1] is not neuron.spare  # (the last layer's bias)
@@ -153,7 +153,7 @@ def test_a_tree_with_a_parameters_override_is_walked_every_time() -> None:
             return super().parameters() + [self._scale]
 
     model = Scaled()
-    structure = model.structure()
+    structure = model._parameter_structure()
     assert structure.parameters == [model.inner.w[0], model.inner.b, model._scale]
     assert not structure.describes(model)  # its own code may find others next time
 
@@ -162,7 +162,7 @@ def test_a_tree_with_a_parameters_override_is_walked_every_time() -> None:
             self.part = Scaled()
 
     holder = Holder()
-    assert not holder.structure().describes(holder)
+    assert not holder._parameter_structure().describes(holder)
 
 
 def test_a_structure_describes_only_the_model_it_walked() -> None:

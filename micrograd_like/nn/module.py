@@ -68,10 +68,12 @@ class Module:
         _collect_parameters(self, None, found, set(), root=self)
         return found
 
-    def structure(self) -> Structure:
+    def _parameter_structure(self) -> Structure:
         """``parameters()`` and every Module of the tree (this one first), in one walk that
         also keeps what it read, so that ``describes(self)`` can later tell, without
-        walking, that they are still the model's (:class:`Structure`)."""
+        walking, that they are still the model's (:class:`Structure`). For the training
+        layer, which holds on to it between calls; private, so that no attribute of a
+        user's model can hide it."""
         return Structure(self)
 
     def named_parameters(self) -> list[tuple[str, Value]]:

@@ -33,7 +33,7 @@ class ParameterArrays:
     callback hook, at the end of ``fit``, on an exception, after ``train_on_batch``);
     ``invalidate()`` says the Values may have been changed (after a hook), and
     ``refresh(model)`` then reads them again. Floats go to float64 and back exactly.
-    ``structure`` is the model's walk (``model.structure()``) that found ``params`` and
+    ``structure`` is the walk (``model._parameter_structure()``) that found ``params`` and
     ``modules``: ``load`` walks the model again only when it no longer describes it.
     """
 
@@ -54,7 +54,7 @@ class ParameterArrays:
         ``like`` itself, so that later checks against it are one ``is``."""
         self.store()
         if self.structure is None or not self.structure.describes(model):
-            self.structure = model.structure()
+            self.structure = model._parameter_structure()
         params, self.modules = self.structure.parameters, self.structure.modules
         for known in (like, self.params):
             if known is not None and same_objects(known, params):
