@@ -38,6 +38,7 @@ class Settings:
     samples: int
     micrograd_steps: int
     our_steps: int
+    training_rounds: int
     chain_nodes: int
     scaling_sizes: tuple[int, ...]
     scaling_repeats: tuple[int, ...]
@@ -53,6 +54,7 @@ FULL = Settings(
     samples=100,
     micrograd_steps=5,
     our_steps=20,
+    training_rounds=5,
     chain_nodes=10**5,
     scaling_sizes=(10**4, 10**5, 10**6),
     scaling_repeats=(20, 5, 3),
@@ -67,6 +69,7 @@ QUICK = Settings(
     samples=10,
     micrograd_steps=2,
     our_steps=3,
+    training_rounds=1,
     chain_nodes=2000,
     scaling_sizes=(10**2, 10**3, 10**4),
     scaling_repeats=(3, 3, 3),
@@ -91,7 +94,9 @@ def run(settings: Settings) -> list[Row]:
     demo_rows, demo_run = demo_step.measure(
         parameters, data, settings.micrograd_steps, settings.our_steps
     )
-    training_rows = training_step.measure(parameters, data, settings.our_steps, demo_run)
+    training_rows = training_step.measure(
+        parameters, data, settings.our_steps, demo_run, settings.training_rounds
+    )
     mnist_rows = mnist_epoch.measure(settings.mnist_samples, settings.mnist_repeats)
     digits_rows = digits_race.measure(settings.digits_repeats, settings.digits_rounds)
     memory_rows = memory.measure(settings.chain_nodes, parameters, data)

@@ -13,15 +13,18 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from functools import partial
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import numpy as np
-from harness import Row, isolated, median, timed, with_memory
+from harness import Row, isolated, median, pooled, taking_turns, timed, with_memory
 
 TARGET = 0.97
 MAX_EPOCHS = 50
+SIDES = ("ours", "theirs")
+"""The functions that run each side (in this order in every round)."""
 DEMO = Path(__file__).resolve().parents[1] / "demos" / "digits.py"
 
 
@@ -131,11 +134,9 @@ def measure(repeats: int, rounds: int = 1) -> list[Row]:
     """One row: both sides' median time to the target, with their epochs. Each side runs
     ``repeats`` times in a process, alternately for ``rounds`` rounds (a run is short, so
     the other jobs of a shared machine hit both sides alike)."""
-    results: dict[str, list[dict[str, Any]]] = {"ours": [], "theirs": []}
-    for _ in range(rounds):
-        for side in results:
-            results[side].append(isolated("digits_race", side, repeats=repeats))
-    mine, reference = (_pooled(runs) for runs in results.values())
+    jobs = {side: partial(isolated, "digits_race", side, repeats=repeats) for side in SIDES}
+    results = taking_turns(jobs, rounds)
+    mine, reference = (pooled(results[side], ("seconds", "epochs", "accuracy")) for side in SIDES)
     t_mine, t_reference = median(mine["seconds"]), median(reference["seconds"])
 
     def reached(result: dict[str, Any]) -> str:
@@ -152,12 +153,3 @@ def measure(repeats: int, rounds: int = 1) -> list[Row]:
             f"{t_mine / t_reference:.3g}x PyTorch's time",
         )
     ]
-
-
-def _pooled(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """The runs of several processes as one: their lists joined, the largest peak memory."""
-    pooled: dict[str, Any] = {
-        key: [x for run in runs for x in run[key]] for key in ("seconds", "epochs", "accuracy")
-    }
-    pooled["peak_mb"] = max(run["peak_mb"] for run in runs)
-    return pooled

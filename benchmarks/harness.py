@@ -12,7 +12,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -133,6 +133,28 @@ def isolated(module: str, function: str, **kwargs: Any) -> dict[str, Any]:
     if done.returncode != 0:
         raise RuntimeError(f"{module}.{function} failed:\n{done.stderr}")
     return json.loads(done.stdout.splitlines()[-1])
+
+
+def taking_turns(
+    jobs: Mapping[str, Callable[[], dict[str, Any]]], rounds: int
+) -> dict[str, list[dict[str, Any]]]:
+    """Each job's results over ``rounds`` rounds in which the jobs take turns, each run an
+    ``isolated`` process: a busy spell of a shared machine then hits every job alike,
+    where one process per job would leave a job's whole measurement to the luck of when
+    it ran."""
+    results: dict[str, list[dict[str, Any]]] = {name: [] for name in jobs}
+    for _ in range(rounds):
+        for name, job in jobs.items():
+            results[name].append(job())
+    return results
+
+
+def pooled(runs: list[dict[str, Any]], keys: Sequence[str]) -> dict[str, Any]:
+    """The results of several processes as one: their lists under ``keys`` joined in
+    order, the largest peak memory."""
+    joined: dict[str, Any] = {key: [x for run in runs for x in run[key]] for key in keys}
+    joined["peak_mb"] = max(run["peak_mb"] for run in runs)
+    return joined
 
 
 def megabytes(result: dict[str, Any]) -> str:

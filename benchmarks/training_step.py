@@ -3,17 +3,29 @@
 Same data, network, initial parameters, loss (hinge + 1e-4 L2) and learning rates as the
 demo step, and the same step without the L2 term. PyTorch runs in float64 (Python floats
 are doubles) on one thread, with the MLP written as ``nn.Linear`` layers and ReLUs; it is
-imported only here (benchmark extra). Each run has a process of its own.
+imported only here (benchmark extra). Each run has a process of its own, and the two sides
+take turns for several rounds.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
 from demo_step import ALPHA, Run, learning_rate, max_loss_difference, with_parameters
-from harness import Row, collector, isolated, median, milliseconds, timed_steps, with_memory
+from harness import (
+    Row,
+    collector,
+    isolated,
+    median,
+    milliseconds,
+    pooled,
+    taking_turns,
+    timed_steps,
+    with_memory,
+)
 
 import micrograd_like
 from micrograd_like.optim import SGD
@@ -102,15 +114,19 @@ def job(side: str, parameters: list[float], data: list[list], steps: int, alpha:
 
 
 def measure(
-    parameters: Sequence[float], data: tuple[list, list], steps: int, demo: Run
+    parameters: Sequence[float], data: tuple[list, list], steps: int, demo: Run, rounds: int = 1
 ) -> list[Row]:
     """Rows for the step time against PyTorch, with and without the L2 term, and for the
-    losses against the demo step's (with L2) and against each other (without)."""
+    losses against the demo step's (with L2) and against each other (without). Each side
+    runs ``steps`` steps in a process, the sides taking turns for ``rounds`` rounds; the
+    time is the median of all their steps, the losses those of the first round (every
+    round computes the same steps)."""
     rows = []
     runs = {}
     for alpha in (ALPHA, 0.0):
-        for side in ("torch", "ours"):
-            result = isolated(
+        jobs = {
+            side: partial(
+                isolated,
                 "training_step",
                 "job",
                 side=side,
@@ -119,14 +135,18 @@ def measure(
                 steps=steps,
                 alpha=alpha,
             )
-            runs[side, alpha] = (Run(result["seconds"], result["losses"]), result)
+            for side in ("torch", "ours")
+        }
+        for side, results in taking_turns(jobs, rounds).items():
+            result = pooled(results, ("seconds",))
+            runs[side, alpha] = (Run(result["seconds"], results[0]["losses"]), result)
         (ours, our_result), (theirs, their_result) = runs["ours", alpha], runs["torch", alpha]
         mine, reference = median(ours.seconds), median(theirs.seconds)
         term = f"hinge + {alpha:g} L2" if alpha else "hinge, no L2"
         rows.append(
             Row(
-                f"train_on_batch vs PyTorch eager step, {term} (ms; median of {steps}, "
-                "float64, 1 thread)",
+                f"train_on_batch vs PyTorch eager step, {term} (ms; median of {steps} x "
+                f"{rounds} alternating processes, float64, 1 thread)",
                 with_memory(milliseconds(mine), our_result),
                 with_memory(f"PyTorch: {milliseconds(reference)}", their_result),
                 f"{mine / reference:.3g}x PyTorch's time",

@@ -4,7 +4,9 @@ Each check returns the value in its normal form (an ``int``, a ``float``) or rai
 error that names the argument, says what was expected and shows what was given:
 ``ValueError("epochs must be an int >= 1, got 0")``. :func:`lookup` finds an object by
 name in a registry, case-insensitively, and suggests the closest name when there is none
-("unknown loss 'msee'; did you mean 'mse'?"). Standard library only.
+("unknown loss 'msee'; did you mean 'mse'?"). :func:`same_objects` is the identity
+comparison the caches of the layers above use to tell that a list of parameters or
+modules is still the one they saw. Standard library only.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import difflib
 import math
 import numbers
+import operator
 from collections.abc import Mapping
 from typing import TypeVar
 
@@ -22,6 +25,7 @@ __all__ = [
     "lookup",
     "nonnegative_number",
     "positive_number",
+    "same_objects",
     "seed",
 ]
 
@@ -116,3 +120,8 @@ def lookup(
     close = difflib.get_close_matches(key, list(spelled), n=2, cutoff=0.6)
     hint = f" (did you mean {' or '.join(repr(spelled[c]) for c in close)}?)" if close else ""
     raise ValueError(f"unknown {kind} {name!r}{hint}; known: {', '.join(known)}")
+
+
+def same_objects(a: list, b: list) -> bool:
+    """The same objects in the same order (identity, not equality)."""
+    return a is b or (len(a) == len(b) and all(map(operator.is_, a, b)))

@@ -353,14 +353,17 @@ class _HingeLoss(Loss):
     expects = "labels -1 or +1 (0/1 labels are converted to -1/+1)"
 
     def _check_values(self, y: np.ndarray) -> np.ndarray:
-        if np.isin(y, (0.0, 1.0)).all():
+        """±1 labels as they are, 0/1 labels as 2y - 1 (all 1s are both); anything else is
+        refused, 0 among -1s too. Comparisons, not np.isin: a few times faster on a batch."""
+        one, zero = y == 1.0, y == 0.0
+        if (one | (y == -1.0)).all():
+            return y
+        if (one | zero).all():
             return 2.0 * y - 1.0
-        bad = ~np.isin(y, (-1.0, 0.0, 1.0))
+        bad = ~(one | zero | (y == -1.0))
         if not bad.any():  # 0 mixed with -1: 0 is a label only among 0/1 labels
-            bad = y == 0.0
-        if bad.any():
-            raise ValueError(f"{self.name} expects {self.expects}; got {_first_bad(y, bad)}")
-        return y
+            bad = zero
+        raise ValueError(f"{self.name} expects {self.expects}; got {_first_bad(y, bad)}")
 
     def to_labels(self, outputs: np.ndarray) -> np.ndarray:
         return _threshold_labels(np.asarray(outputs, dtype=float), 0.0, -1)

@@ -114,6 +114,8 @@ class Tape:
         self._input_slots = input_slots
         self._constants = constants
         self._scalar_params = scalar_params  # (slot, parameter index) read one by one
+        self._scalar_slots = [slot for slot, _ in scalar_params]
+        self._scalar_indices = np.array([k for _, k in scalar_params], dtype=int)
         self._result_slots = result_slots
         self._needs_grad = needs_grad
         self._params = params
@@ -221,8 +223,7 @@ class Tape:
             raise ValueError(f"theta has {len(theta)} values for {len(self._params)} parameters")
         self._blocks, self._theta = blocks, theta
         values: dict[int, Any] = dict(self._constants)
-        slots = [slot for slot, _ in self._scalar_params]
-        values.update(zip(slots, theta[[k for _, k in self._scalar_params]].tolist()))
+        values.update(zip(self._scalar_slots, theta[self._scalar_indices].tolist()))
         for j, slot in self._read_inputs:
             values[slot] = self._column(j)
         self._saved, self._matrices = {}, {}
@@ -361,7 +362,7 @@ class Tape:
             gw, gb = _weights(step, param_grad)
             if step.exclusive:
                 np.matmul(g, x.T, out=gw)
-                np.sum(g, axis=1, out=gb)
+                g.sum(axis=1, out=gb)
             else:
                 gw += g @ x.T
                 gb += g.sum(axis=1)

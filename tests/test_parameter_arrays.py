@@ -7,8 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from micrograd_like import MLP, datasets
+from micrograd_like import MLP, Layer, Module, Value, datasets
 from micrograd_like.callbacks import Callback
+from micrograd_like.nn.module import Structure
 from micrograd_like.optim import SGD, Adam
 
 
@@ -140,17 +141,22 @@ def test_an_exception_in_a_callback_leaves_the_last_step_in_the_values(monkeypat
     np.testing.assert_allclose(grad_after, grad_ref, rtol=1e-10, atol=1e-14)
 
 
-def test_train_on_batch_leaves_values_and_gradients_readable_after_each_call(monkeypatch):
+def three_train_on_batch_calls(between=lambda model: None):
+    """(loss, values, gradients) after each of three ``train_on_batch`` calls on a new
+    model, ``between(model)`` called after the second."""
     X, y = data(24)
+    model = new_model()
+    seen = []
+    for start in range(0, 24, 8):
+        loss = model.train_on_batch(X[start : start + 8], y[start : start + 8])
+        seen.append((loss, values(model), grads(model)))
+        if start == 8:
+            between(model)
+    return seen
 
-    def run():
-        model = new_model()
-        seen = []
-        for start in range(0, 24, 8):
-            loss = model.train_on_batch(X[start : start + 8], y[start : start + 8])
-            seen.append((loss, values(model), grads(model)))
-        return seen
 
+def test_train_on_batch_leaves_values_and_gradients_readable_after_each_call(monkeypatch):
+    run = three_train_on_batch_calls
     for (loss, v, g), (loss_ref, v_ref, g_ref) in zip(run(), per_sample(monkeypatch, run)):
         assert loss == pytest.approx(loss_ref, rel=1e-12)
         np.testing.assert_allclose(v, v_ref, rtol=1e-12, atol=1e-14)
@@ -212,3 +218,67 @@ def test_predict_inside_a_batch_hook_sees_the_current_weights_and_loses_no_step(
         for p, w in zip(probe.parameters(), weights):
             p.data = float(w)
         np.testing.assert_allclose(outputs, probe.predict(X[:4]), rtol=1e-12, atol=1e-14)
+
+
+# ---------------------------------------------------------------- the walk kept between calls
+
+
+def _replace_a_weight(model) -> None:
+    model.layers[0].neurons[2].w[1] = Value(0.75)
+
+
+def _replace_a_bias(model) -> None:
+    model.layers[1].neurons[0].b = Value(-0.5)
+
+
+def _append_a_layer(model) -> None:
+    model.add(Layer(1, 1, nonlin=False, seed=9))
+
+
+def _set_values_and_zero_grads(model) -> None:
+    for p in model.parameters()[::3]:
+        p.data = -p.data
+    model.zero_grad()
+
+
+def _compile_again(model) -> None:
+    model.compile(Adam(lr=0.05), "hinge", l2=1e-2)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        _replace_a_weight,
+        _replace_a_bias,
+        _append_a_layer,
+        _set_values_and_zero_grads,
+        _compile_again,
+    ],
+)
+def test_train_on_batch_after_a_change_gives_what_a_new_walk_gives(monkeypatch, change):
+    """Each call walks the model only when it changed: the results are those of walking it
+    at every call, bit for bit."""
+    kept = three_train_on_batch_calls(change)
+    with monkeypatch.context() as patch:
+        patch.setattr(Structure, "describes", lambda self, root: False)
+        walked = three_train_on_batch_calls(change)
+    for (loss, v, g), (loss_ref, v_ref, g_ref) in zip(kept, walked, strict=True):
+        assert loss == loss_ref
+        np.testing.assert_array_equal(v, v_ref)
+        np.testing.assert_array_equal(g, g_ref)
+
+
+def test_train_on_batch_walks_an_unchanged_model_once(monkeypatch):
+    X, y = data(16)
+    model = new_model()
+    walks = []
+    original = Module._parameter_structure
+    monkeypatch.setattr(
+        Module, "_parameter_structure", lambda self: walks.append(self) or original(self)
+    )
+    for _ in range(4):
+        model.train_on_batch(X, y)
+    assert walks == [model]
+    model.layers[0].neurons[0].b = Value(0.0)
+    model.train_on_batch(X, y)
+    assert walks == [model, model]

@@ -16,11 +16,12 @@ from typing import Any
 import numpy as np
 
 from .. import losses
+from ..checks import same_objects
 from ..engine import Value, no_grad
 from ..optim import all_finite
 from ..tape import Tape, TapeNotApplicable
 from .inputs import as_outputs
-from .state import ParameterArrays, TrainingState, same_objects
+from .state import ParameterArrays, TrainingState
 
 __all__ = ["run_batch"]
 

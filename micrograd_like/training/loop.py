@@ -50,7 +50,7 @@ from ..engine import enable_grad
 from ..metrics import Metric, get_metric
 from .batches import run_batch
 from .inputs import as_outputs, check_inputs, check_targets, split_validation
-from .state import ParameterArrays, TrainingState, same_objects
+from .state import ParameterArrays, TrainingState
 
 __all__ = ["compile", "evaluate", "fit", "predict", "train_on_batch"]
 
@@ -124,7 +124,7 @@ def _prepared(model: Any, action: str, X: np.ndarray, *, follow: bool = False) -
     optimizer = _optimizer(state)
     if state.binds_optimizer and (follow or not optimizer.params):
         params = model.parameters()
-        if not same_objects(optimizer.params, params):
+        if not checks.same_objects(optimizer.params, params):
             optimizer.bind(params)
     if state.output_activation is None:
         state.output_activation = _output_activation(model, X)

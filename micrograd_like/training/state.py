@@ -10,26 +10,17 @@ when someone can look at the Values.
 
 from __future__ import annotations
 
-import operator
-from collections import deque
-from itertools import repeat
 from typing import Any
 
 import numpy as np
 
 from .. import losses, optim
 from ..callbacks import History
+from ..checks import same_objects
 from ..engine import Value
 from ..metrics import Metric
 
-__all__ = ["ParameterArrays", "TrainingState", "same_objects"]
-
-_data, _grad = operator.attrgetter("data"), operator.attrgetter("grad")
-
-
-def same_objects(a: list, b: list) -> bool:
-    """The same objects in the same order (identity, not equality)."""
-    return a is b or (len(a) == len(b) and all(map(operator.is_, a, b)))
+__all__ = ["ParameterArrays", "TrainingState"]
 
 
 class ParameterArrays:
@@ -42,30 +33,35 @@ class ParameterArrays:
     callback hook, at the end of ``fit``, on an exception, after ``train_on_batch``);
     ``invalidate()`` says the Values may have been changed (after a hook), and
     ``refresh(model)`` then reads them again. Floats go to float64 and back exactly.
+    ``structure`` is the walk (``model._parameter_structure()``) that found ``params`` and
+    ``modules``: ``load`` walks the model again only when it no longer describes it.
     """
 
     def __init__(self) -> None:
         self.params: list[Value] = []
         self.modules: list[Any] = []
+        self.structure: Any = None
         self.data = np.zeros(0)
         self.grad: np.ndarray | None = None
         self.ahead = False  # data or grad newer than the Values
         self.stale = True  # the Values may be newer than data
 
     def load(self, model: Any, like: list[Value] | None = None) -> None:
-        """Walk ``model`` for its parameters and modules and read every ``.data`` (arrays
-        ahead of the Values are stored first, so ``evaluate`` called where ``fit`` did not
-        expect it loses no step). When the parameters are the objects of ``like`` (in
-        order) ``params`` is ``like`` itself, so that later checks against it are one
-        ``is``."""
+        """Find ``model``'s parameters and modules (walking it only if ``structure`` no
+        longer describes it) and read every ``.data`` (arrays ahead of the Values are
+        stored first, so ``evaluate`` called where ``fit`` did not expect it loses no
+        step). When the parameters are the objects of ``like`` (in order) ``params`` is
+        ``like`` itself, so that later checks against it are one ``is``."""
         self.store()
-        params, self.modules = model.parameters_and_modules()
+        if self.structure is None or not self.structure.describes(model):
+            self.structure = model._parameter_structure()
+        params, self.modules = self.structure.parameters, self.structure.modules
         for known in (like, self.params):
             if known is not None and same_objects(known, params):
                 params = known
                 break
         self.params = params
-        self.data = np.fromiter(map(_data, params), float, len(params))
+        self.data = np.fromiter([p.data for p in params], float, len(params))
         self.grad = None
         self.ahead = self.stale = False
 
@@ -74,22 +70,22 @@ class ParameterArrays:
         if self.stale:
             self.load(model, like)
 
-    def read_grads(self) -> None:
-        """``grad`` from the Values' ``.grad`` (after a backward pass on the Values)."""
-        self.grad = np.fromiter(map(_grad, self.params), float, len(self.params))
-
     def update(self, data: np.ndarray, grad: np.ndarray) -> None:
         """New values and the gradient they came from; the Values are now behind."""
         self.data, self.grad = data, grad
         self.ahead = True
 
     def store(self) -> None:
-        """Write ``data`` (and ``grad``) to the Values if they are behind."""
+        """Write ``data`` (and ``grad``) to the Values if they are behind. (Plain loops and
+        a list comprehension in ``load``: the interpreter's own attribute reads and writes
+        are faster than ``setattr`` or ``attrgetter`` through ``map``.)"""
         if not self.ahead:
             return
-        deque(map(setattr, self.params, repeat("data"), self.data.tolist()), maxlen=0)
+        for p, value in zip(self.params, self.data.tolist()):
+            p.data = value
         if self.grad is not None:
-            deque(map(setattr, self.params, repeat("grad"), self.grad.tolist()), maxlen=0)
+            for p, grad in zip(self.params, self.grad.tolist()):
+                p.grad = grad
         self.ahead = False
 
     def invalidate(self) -> None:
