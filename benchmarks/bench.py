@@ -38,6 +38,7 @@ class Settings:
     samples: int
     micrograd_steps: int
     our_steps: int
+    demo_step_rounds: int
     training_rounds: int
     chain_nodes: int
     scaling_sizes: tuple[int, ...]
@@ -54,6 +55,7 @@ FULL = Settings(
     samples=100,
     micrograd_steps=5,
     our_steps=20,
+    demo_step_rounds=3,
     training_rounds=5,
     chain_nodes=10**5,
     scaling_sizes=(10**4, 10**5, 10**6),
@@ -69,6 +71,7 @@ QUICK = Settings(
     samples=10,
     micrograd_steps=2,
     our_steps=3,
+    demo_step_rounds=1,
     training_rounds=1,
     chain_nodes=2000,
     scaling_sizes=(10**2, 10**3, 10**4),
@@ -92,7 +95,7 @@ def run(settings: Settings) -> list[Row]:
     data = demo_step.moons(settings.samples)
     parameters = demo_step.initial_parameters()
     demo_rows, demo_run = demo_step.measure(
-        parameters, data, settings.micrograd_steps, settings.our_steps
+        parameters, data, settings.micrograd_steps, settings.our_steps, settings.demo_step_rounds
     )
     training_rows = training_step.measure(
         parameters, data, settings.our_steps, demo_run, settings.training_rounds

@@ -16,6 +16,7 @@ import pstats
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from harness import (
@@ -25,6 +26,8 @@ from harness import (
     isolated,
     median,
     milliseconds,
+    pooled,
+    taking_turns,
     timed_steps,
     times_faster,
     with_memory,
@@ -148,20 +151,45 @@ def job(
     }
 
 
-def isolated_run(
-    engine: str, parameters: Sequence[float], data: tuple[list, list], steps: int, gc_enabled: bool
-) -> Run:
-    """:func:`run_steps` in a process of its own, with that process's peak memory."""
-    result = isolated(
-        "demo_step",
-        "job",
-        engine=engine,
-        parameters=list(parameters),
-        data=list(data),
-        steps=steps,
-        gc_enabled=gc_enabled,
-    )
-    return Run(**result)
+def turns(
+    parameters: Sequence[float],
+    data: tuple[list, list],
+    micrograd_steps: int,
+    our_steps: int,
+    rounds: int,
+    gc_enabled: bool,
+) -> dict[str, Run]:
+    """Both engines' runs with the collector on or off: each engine runs its steps in a
+    process of its own, the two taking turns for ``rounds`` rounds (``taking_turns``); each
+    run pools the rounds' step times and collector times, and its losses are the first
+    round's (every round computes the same steps)."""
+    jobs = {
+        name: partial(
+            isolated,
+            "demo_step",
+            "job",
+            engine=engine,
+            parameters=list(parameters),
+            data=list(data),
+            steps=steps,
+            gc_enabled=gc_enabled,
+        )
+        for name, engine, steps in (
+            ("micrograd", "micrograd", micrograd_steps),
+            ("ours", "micrograd_like", our_steps),
+        )
+    }
+    runs = {}
+    for name, results in taking_turns(jobs, rounds).items():
+        joined = pooled(results, ("seconds",))
+        clocked = [r["collector_seconds"] for r in results if r["collector_seconds"] is not None]
+        runs[name] = Run(
+            joined["seconds"],
+            results[0]["losses"],
+            sum(clocked) if clocked else None,
+            joined["peak_mb"],
+        )
+    return runs
 
 
 def max_loss_difference(reference: Run, *runs: Run) -> float:
@@ -170,17 +198,18 @@ def max_loss_difference(reference: Run, *runs: Run) -> float:
 
 
 def measure(
-    parameters: Sequence[float], data: tuple[list, list], micrograd_steps: int, our_steps: int
+    parameters: Sequence[float],
+    data: tuple[list, list],
+    micrograd_steps: int,
+    our_steps: int,
+    rounds: int,
 ) -> tuple[list[Row], Run]:
     """Rows for the demo step with the collector on and off, the collector's share and the
     loss agreement; also returns micrograd_like's run with the collector on."""
     runs = {
-        (name, on): isolated_run(engine, parameters, data, steps, on)
-        for name, engine, steps in (
-            ("micrograd", "micrograd", micrograd_steps),
-            ("ours", "micrograd_like", our_steps),
-        )
+        (name, on): run
         for on in (True, False)
+        for name, run in turns(parameters, data, micrograd_steps, our_steps, rounds, on).items()
     }
     rows = []
     for on in (True, False):
@@ -188,8 +217,9 @@ def measure(
         target = SPEEDUP_TARGET if on else SPEEDUP_TARGET_GC_OFF
         rows.append(
             Row(
-                f"Demo step, gc {'on' if on else 'off'} (ms; median of "
-                f"{our_steps} / {micrograd_steps} steps, {len(data[0])} points)",
+                f"Demo step, gc {'on' if on else 'off'} (ms; median of {our_steps} / "
+                f"{micrograd_steps} steps x {rounds} alternating processes, "
+                f"{len(data[0])} points)",
                 with_memory(milliseconds(mine), vars(runs["ours", on])),
                 with_memory(f"micrograd: {milliseconds(reference)}", vars(runs["micrograd", on])),
                 times_faster(mine, reference),
