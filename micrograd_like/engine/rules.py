@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "checked_pow",
+    "dot_plus",
     "linear",
     "linear_partials",
     "log",
@@ -107,7 +108,13 @@ def linear(*args: float) -> float:
     if len(args) % 2 == 0:
         raise ValueError(f"expected 2n + 1 arguments (w_1..w_n, x_1..x_n, b), got {len(args)}")
     n = len(args) // 2
-    return sum(map(operator.mul, args[:n], args[n : 2 * n]), args[-1])
+    return dot_plus(args[:n], args[n : 2 * n], args[-1])
+
+
+def dot_plus(weights: Any, inputs: Any, bias: float) -> float:
+    """sum_i w_i * x_i + b over two iterables of floats (``linear``'s forward, also on
+    the inputs as a neuron keeps them)."""
+    return sum(map(operator.mul, weights, inputs), bias)
 
 
 def linear_partials(*args: Any) -> tuple:

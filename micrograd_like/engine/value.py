@@ -345,6 +345,7 @@ _CO_VARARGS = 0x04  # inspect.CO_VARARGS: the function takes *args
 
 # ---------------------------------------------------------------- built-in ops
 
+
 def _built_in(
     name: str,
     forward: Callable[..., float],
@@ -353,10 +354,15 @@ def _built_in(
     **options: Any,
 ) -> None:
     """Declare one of the engine's ops whose partials are finite wherever it is defined,
-    with its ``push`` (by default, for a one-input op, the one made from ``derivative``).
-    The push is set before anyone can see the op, which is immutable from then on."""
+    with its ``push`` (a one-input op may leave it out: it is then made from
+    ``derivative``). The push is set before anyone can see the op, which is immutable from
+    then on."""
     op = define_op(name, forward, derivative, **options)
-    object.__setattr__(op, "push", push or rules.unary_push(derivative))
+    if push is None:
+        if op.arity != 1:
+            raise TypeError(f"the built-in op {name!r} has {op.arity} inputs: give its push")
+        push = rules.unary_push(derivative)
+    object.__setattr__(op, "push", push)
 
 
 _built_in("add", operator.add, lambda a, b, out: (1.0, 1.0), rules.add_push, arity=2)
@@ -715,7 +721,7 @@ def weighted_sum(
     if not len(weights) == len(inputs) == len(input_data):
         raise ValueError(f"{len(weights)} weight(s) for {len(inputs)} input(s)")
     try:
-        data = sum(map(operator.mul, map(_data, weights), input_data), bias.data)
+        data = rules.dot_plus(map(_data, weights), input_data, bias.data)
     except (AttributeError, TypeError):  # a number where a Value was expected
         data = None
     if type(data) is float and data - data == 0.0 and isinstance(bias, Value):
