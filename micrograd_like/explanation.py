@@ -821,7 +821,7 @@ def _floats(x: object, nin: int) -> list[float]:
         ) from None
     if len(items) != nin:
         raise ValueError(f"the model reads {nin} input(s), x has {len(items)}")
-    return [float(v.data if type(v) is Value else v) for v in items]
+    return [float(v.data) for v in items]  # as_inputs made them Values
 
 
 def explain_neuron(
