@@ -32,7 +32,13 @@ import graphviz
 
 from .checks import count, positive_number
 from .engine import Value, topological_order
-from .errors import DOT_TIMEOUT, GraphvizError, GraphvizNotFoundError
+from .errors import (
+    DEFAULT_MAX_NODES,
+    DOT_TIMEOUT,
+    RANKDIRS,
+    GraphvizError,
+    GraphvizNotFoundError,
+)
 from .files import atomic_write
 
 __all__ = [
@@ -53,15 +59,10 @@ __all__ = [
     "to_dot",
 ]
 
-DEFAULT_MAX_NODES = 500
-"""Graphs with more drawn nodes (values + ops, or neurons) are refused: Graphviz's layout
-grows quickly with size and a picture of thousands of nodes cannot be read anyway."""
-
 _MAX_LABEL_BYTES = 16_000
 """dot reads at most 16 KB in one quoted string: a Value's label, escaped, must leave room
 in its record for the data and grad fields."""
 
-RANKDIRS = ("LR", "RL", "TB", "BT")
 # Caps on Graphviz's network-simplex iterations (per node) for ranking and placement: small
 # graphs converge well before them (their pictures are unchanged); large ones cannot run away.
 LAYOUT_LIMITS = {"nslimit": "2", "nslimit1": "2"}

@@ -52,13 +52,9 @@ class _VersionAction(argparse.Action):
         super().__init__(option_strings, dest, nargs=0, help="show the version and exit")
 
     def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
-        from importlib.metadata import PackageNotFoundError, version
+        from .. import __version__  # the package reads it on first use
 
-        try:
-            number = version("micrograd_like")
-        except PackageNotFoundError:  # a source tree that is not installed
-            number = "0+unknown"
-        print(f"{parser.prog} {number}")
+        print(f"{parser.prog} {__version__}")
         parser.exit()
 
 

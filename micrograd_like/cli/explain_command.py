@@ -15,12 +15,11 @@ from __future__ import annotations
 import argparse
 
 from .. import checks
+from ..errors import DEFAULT_MAX_NODES, RANKDIRS
 from .exit_codes import EXIT_OK
 from .expressions import add_expression_arguments, parse_expression_arguments
 
 __all__ = ["add_explain_command"]
-
-_RANKDIRS = ("LR", "RL", "TB", "BT")
 
 
 def _positive_int(text: str) -> int:
@@ -32,7 +31,6 @@ def _positive_int(text: str) -> int:
 
 def _run_explain(args: argparse.Namespace) -> int:
     from ..explanation import explain, narrate
-    from ..viz import DEFAULT_MAX_NODES
 
     if args.html is not None and not str(args.html).lower().endswith((".html", ".htm")):
         raise ValueError(f"--html expects a path ending in .html, got {args.html!r}")
@@ -45,7 +43,7 @@ def _run_explain(args: argparse.Namespace) -> int:
     page = explain(
         out,
         lang=args.lang,
-        max_nodes=DEFAULT_MAX_NODES if args.max_nodes is None else args.max_nodes,
+        max_nodes=args.max_nodes,
         rankdir=args.rankdir,
         title=expression.text,
     )
@@ -75,11 +73,12 @@ def add_explain_command(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--max-nodes",
         type=_positive_int,
+        default=DEFAULT_MAX_NODES,
         metavar="N",
-        help="refuse to draw graphs of more than N nodes, values and ops (default 500, as "
-        "for pictures)",
+        help="refuse to draw graphs of more than N nodes, values and ops (default "
+        "%(default)s, as for pictures)",
     )
     parser.add_argument(
-        "--rankdir", choices=_RANKDIRS, default="LR", help="direction of the graph (default LR)"
+        "--rankdir", choices=RANKDIRS, default="LR", help="direction of the graph (default LR)"
     )
     parser.set_defaults(run=_run_explain)
