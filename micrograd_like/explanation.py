@@ -296,13 +296,20 @@ def _node_names(
     return result, constants
 
 
-def _walk(root: Value, lang: str, names: Mapping[Value, str] | None) -> _Walk:
+def _walk(
+    root: Value,
+    lang: str,
+    names: Mapping[Value, str] | None,
+    order: list[Value] | None = None,
+) -> _Walk:
+    """The steps below ``root``; ``order`` is its topological order, if the caller has it."""
     if type(root) is not Value:
         raise TypeError(f"explain expects a Value, got {type(root).__name__}")
     words = _WORDS[_checked_lang(lang)]
     if names is not None and not isinstance(names, Mapping):
         raise TypeError(f"names must be a mapping from Value to str, got {type(names).__name__}")
-    order: list[Value] = topological_order(root)
+    if order is None:
+        order = topological_order(root)
     ids = {node: f"v{i}" for i, node in enumerate(order)}
     name_of, constants = _node_names(order, root, names or {})
 
@@ -765,13 +772,14 @@ def explain(
     max_nodes = count(max_nodes, "max_nodes")
     if type(root) is not Value:
         raise TypeError(f"explain expects a Value, got {type(root).__name__}")
+    order = topological_order(root)
     check_graph_size(
-        topological_order(root),
+        order,
         max_nodes,
         "explain a smaller part of it (an intermediate Value, one sample's loss, or one "
         "neuron with explain_neuron)",
     )
-    walk = _walk(root, lang, names)
+    walk = _walk(root, lang, names, order)
     nodes = [NodeInfo(walk.ids[n], walk.names[n], n.op, n.data, walk.grads[n]) for n in walk.order]
     svg = _layout(walk, rankdir, timeout)
     return Explanation(
