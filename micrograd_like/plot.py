@@ -164,8 +164,7 @@ def plot_history(
     """
     path = _checked_path(path)
     curves = _history_dict(history)
-    if isinstance(columns, bool) or not isinstance(columns, int) or columns < 1:
-        raise ValueError(f"columns must be a positive int, got {columns!r}")
+    _check_columns(columns)
     n_epochs = len(next(iter(curves.values())))
     marks = _checked_marks(marks or {}, n_epochs)
     names = _metric_names(curves)
@@ -192,6 +191,12 @@ def plot_history(
     if title:
         figure.suptitle(title)
     return _save_atomically(figure, path)
+
+
+def _check_columns(columns: object) -> None:
+    """A grid's number of columns must be a positive int (numpy ints and bools refused)."""
+    if isinstance(columns, bool) or not isinstance(columns, int) or columns < 1:
+        raise ValueError(f"columns must be a positive int, got {columns!r}")
 
 
 def _checked_marks(marks: Mapping[int, str], n_epochs: int) -> dict[int, str]:
@@ -423,8 +428,7 @@ def plot_images(
         raise ValueError(
             f"captions must give one text per image ({len(pixels)}), got {len(captions)}"
         )
-    if isinstance(columns, bool) or not isinstance(columns, int) or columns < 1:
-        raise ValueError(f"columns must be a positive int, got {columns!r}")
+    _check_columns(columns)
     n_columns = min(columns, len(pixels))
     n_rows = math.ceil(len(pixels) / n_columns)
     figure = _new_figure(1.2 * n_columns, 1.4 * n_rows + (0.4 if title else 0.0))
