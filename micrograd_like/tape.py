@@ -109,7 +109,13 @@ class Tape:
         result_slots: list[int],
         needs_grad: list[bool],
         params: list[Value],
+        producers: set[tuple[int, ...]],
+        input_ranges: dict[tuple[int, ...], int],
+        read: set[int],
     ) -> None:
+        """``producers``, ``input_ranges`` and ``read`` are what :meth:`record` worked out
+        from the program (the fused steps' outputs, their input slices, and the slots read
+        one by one)."""
         self._program = program
         self._input_slots = input_slots
         self._constants = constants
@@ -119,15 +125,14 @@ class Tape:
         self._result_slots = result_slots
         self._needs_grad = needs_grad
         self._params = params
-        self._producers = {s.outputs for s in program if type(s) is not _Node}
+        self._producers = producers
         written = sum(
             s.biases.size * (s.weights.shape[1] + 1) for s in program if _exclusive_step(s)
         )
         self._all_written = not scalar_params and written == len(params)
         """Every parameter's gradient is written (not added) by an exclusive fused step, so the
         gradient vector needs no zeroing."""
-        self._input_ranges = _input_ranges(program, input_slots)
-        read = _rows_read(program, result_slots, self._producers, self._input_ranges)
+        self._input_ranges = input_ranges
         self._read_inputs = [(j, s) for j, s in enumerate(input_slots) if s in read]
         self._values: dict[int, Any] | None = None
         self._blocks: Sequence[np.ndarray] = ()
@@ -135,11 +140,6 @@ class Tape:
         self._batch = 0
         self._saved: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._matrices: dict[tuple[int, ...], np.ndarray] = {}  # a fused step's rows
-
-    @property
-    def n_parameters(self) -> int:
-        """The length of ``theta``: the number of parameters given to ``record``."""
-        return len(self._params)
 
     @classmethod
     def record(
@@ -188,7 +188,8 @@ class Tape:
         result_slots = [slot_of[r] for r in results]
         program = _fuse_activations(_fuse_dense_layers(ops, param_slots, needs_grad))
         producers = {step.outputs for step in program if type(step) is not _Node}
-        read = _rows_read(program, result_slots, producers, _input_ranges(program, input_slots))
+        input_ranges = _input_ranges(program, input_slots)
+        read = _rows_read(program, result_slots, producers, input_ranges)
         readers = _parameter_readers(program, param_slots, read, len(params))
         program = [
             step
@@ -208,6 +209,9 @@ class Tape:
             result_slots,
             needs_grad,
             list(params),
+            producers,
+            input_ranges,
+            read,
         )
 
     def run(self, blocks: Sequence[np.ndarray], theta: np.ndarray) -> list[np.ndarray]:
