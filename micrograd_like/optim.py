@@ -148,7 +148,7 @@ class Optimizer:
         params = self._bound_params("step")
         data = np.fromiter(map(_data, params), float, len(params))
         grads = np.fromiter(map(_grad, params), float, len(params))
-        for p, value in zip(params, self._checked_update(data, grads, "step").tolist()):
+        for p, value in zip(params, self._checked_update(data, grads).tolist()):
             p.data = value
 
     def update(self, data: np.ndarray, grads: np.ndarray) -> np.ndarray:
@@ -158,23 +158,23 @@ class Optimizer:
         ``train_on_batch`` keep the parameters in arrays and update them this way. All or
         nothing, as ``step()``: ValueError or :class:`StepOverflowError` (their messages say
         ``step()``, the step it takes), nothing changed."""
-        return self._checked_update(data, grads, "step")
+        return self._checked_update(data, grads)
 
-    def _checked_update(self, data: np.ndarray, grads: np.ndarray, action: str) -> np.ndarray:
+    def _checked_update(self, data: np.ndarray, grads: np.ndarray) -> np.ndarray:
         """The new values of ``data``, and the optimizer's state committed, or an error and
         nothing changed (see ``step``). Finiteness is checked with one sum per array, and
         element by element only to say which one failed."""
         name = type(self).__name__
-        n = len(self._bound_params(action))
+        n = len(self._bound_params("step"))
         if data.shape != (n,) or grads.shape != (n,):
             raise ValueError(
-                f"{name}.{action}(): expected data and grads of shape ({n},), got "
+                f"{name}.step(): expected data and grads of shape ({n},), got "
                 f"{data.shape} and {grads.shape}"
             )
         if not all_finite(grads):
             bad = np.flatnonzero(~np.isfinite(grads))
             raise ValueError(
-                f"{name}.{action}(): the gradient of parameter {bad[0]} is "
+                f"{name}.step(): the gradient of parameter {bad[0]} is "
                 f"{grads[bad[0]]}; no parameter was changed"
             )
         with np.errstate(all="ignore"):  # overflows are refused below, not warned about
@@ -184,14 +184,14 @@ class Optimizer:
         if not all_finite(new):
             i = np.flatnonzero(~np.isfinite(new))[0]
             raise StepOverflowError(
-                f"{name}.{action}(): the update would make parameter {i} {float(new[i])} (from "
+                f"{name}.step(): the update would make parameter {i} {float(new[i])} (from "
                 f"{float(data[i])!r} with gradient {float(grads[i])!r} and lr {self.lr!r}); "
                 "no parameter or state was changed"
             )
         for attribute, value in state.items():
             if not all_finite(np.asarray(value, dtype=float)):
                 raise StepOverflowError(
-                    f"{name}.{action}(): the update would make the optimizer's state "
+                    f"{name}.step(): the update would make the optimizer's state "
                     f"{attribute} non-finite (lr {self.lr!r}, largest |gradient| "
                     f"{float(np.abs(grads).max())!r}); no parameter or state was changed"
                 )
