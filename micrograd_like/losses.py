@@ -147,8 +147,7 @@ def _binary_log_loss(targets: list, outputs: list[Value]) -> Value:
 def _binary_following(targets: list, outputs: list[Value]) -> Value:
     """(1/k) Σ_i log(1 + e^z_i) - y_i z_i, where z_i is the logit behind a sigmoid output,
     else the output itself."""
-    logits = [z.parents[0] if z.rule is _SIGMOID else z for z in outputs]
-    return _total(map(_logistic_term, logits, targets)) / len(outputs)
+    return _logistic(targets, [z.parents[0] if z.rule is _SIGMOID else z for z in outputs])
 
 
 def _softmax_crossentropy(targets: list, outputs: list[Value]) -> Value:
