@@ -171,7 +171,7 @@ class ModelCheckpoint(Callback):
                 save(os.path.join(scratch, "probe.json"))
             except (TypeError, ValueError) as exc:
                 raise type(exc)(f"ModelCheckpoint: the model cannot be saved: {exc}") from None
-        static = self.filepath.split("{", 1)[0] if "{" in self.filepath else self.filepath
+        static = self.filepath.split("{", 1)[0]
         check_writable_directory(Path(static).parent)
 
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
