@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from micrograd_like import MLP, Layer, Module, Value, datasets
-from micrograd_like.callbacks import Callback
+from micrograd_like.callbacks import Callback, LambdaCallback
 from micrograd_like.nn.module import Structure
 from micrograd_like.optim import SGD, Adam
 
@@ -81,6 +81,34 @@ def test_a_callback_reading_weights_at_batch_ends_sees_every_step(monkeypatch):
     np.testing.assert_allclose(replayed.seen, reference.seen, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(replayed.grads, reference.grads, rtol=1e-10, atol=1e-14)
     assert not np.allclose(replayed.seen[0], replayed.seen[1])  # the weights did move
+
+
+class OlderNameWatcher(Callback):
+    """BatchWatcher written with Keras' older hook name."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[np.ndarray] = []
+
+    def on_batch_end(self, batch, logs=None):
+        self.seen.append(values(self.model))
+
+
+def _lambda_watcher() -> Callback:
+    seen: list[np.ndarray] = []
+    callback = LambdaCallback(on_batch_end=lambda batch, logs: seen.append(values(callback.model)))
+    callback.seen = seen  # type: ignore[attr-defined]
+    return callback
+
+
+@pytest.mark.parametrize("make", [OlderNameWatcher, _lambda_watcher], ids=["subclass", "lambda"])
+def test_a_callback_on_keras_older_batch_hook_sees_every_step(make):
+    X, y = data()
+    model, watcher = new_model(), make()
+    model.fit(X, y, epochs=1, batch_size=8, callbacks=[watcher], verbose=0, seed=0)
+    assert len(watcher.seen) == 5
+    assert len({tuple(seen) for seen in watcher.seen}) == 5  # a new step at every batch
+    np.testing.assert_array_equal(watcher.seen[-1], values(model))
 
 
 def test_a_logs_only_callback_leaves_the_values_untouched_during_an_epoch():

@@ -126,12 +126,13 @@ class CallbackList:
 
 
 def _batch_hooks_see_parameters(callback: Callback) -> bool:
-    """The callback overrides a batch hook and does not declare it reads only logs."""
+    """The callback overrides a batch hook (either name: the default ``on_train_batch_*``
+    call Keras' older ``on_batch_*``) and does not declare it reads only logs."""
     if callback.batch_hooks_read_logs_only:
         return False
     return any(
         getattr(getattr(callback, hook), "__func__", None) is not getattr(Callback, hook)
-        for hook in ("on_train_batch_begin", "on_train_batch_end")
+        for hook in ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end")
     )
 
 
