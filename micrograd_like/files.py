@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import stat
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, BinaryIO
@@ -44,7 +42,7 @@ def atomic_write(
         mode: int | None = stat.S_IMODE(os.stat(target).st_mode)
     except FileNotFoundError:
         mode = None
-    temp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+    temp = target.with_name(f".{target.name}.{os.urandom(6).hex()}.tmp")  # secrets.token_hex
     # a replaced file's bits are set before anything is written; 0o600 until then
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     fd = os.open(temp, flags, 0o600 if mode is not None else 0o666)
@@ -161,6 +159,8 @@ def _too_large(path: str | os.PathLike, why: str, max_bytes: int) -> str:
 def check_writable_directory(directory: str | os.PathLike) -> None:
     """Create ``directory`` if needed and make sure a file can be created in it (an
     anonymous temporary file, removed at once); OSError otherwise."""
+    import tempfile  # 3 ms to import, for the callbacks' early check only
+
     Path(directory).mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryFile(dir=os.fspath(directory)):
         pass

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import os
 import random
 from collections.abc import Callable, Sequence
@@ -11,13 +10,14 @@ from typing import TYPE_CHECKING, Any
 from ..checks import count
 from ..engine import Value
 from ..files import DEFAULT_MAX_BYTES
-from ..serialization import ModelDescription, read_model_file, write_model_file
 from .layers import ACTIVATIONS, InitializerSpec, Layer, input_width, random_source
 from .module import Module
 
 if TYPE_CHECKING:
     import numpy as np
     import torch
+
+    from ..serialization import ModelDescription
 
 __all__ = ["MLP", "Sequential", "load_model", "save_model"]
 
@@ -136,6 +136,8 @@ class Sequential(Module):
 
     def _repr_html_(self) -> str:
         """The summary as an HTML table (how Jupyter shows a model)."""
+        import html
+
         try:
             title, rows, total = self._summary_table()
         except ValueError as exc:
@@ -176,6 +178,8 @@ class Sequential(Module):
     # -- files and PyTorch
     def describe(self) -> ModelDescription:
         """The architecture and the parameters as plain data (what ``save`` writes)."""
+        from ..serialization import ModelDescription  # the file code, when files are used
+
         nin = self._built_width()
         layers = []
         for i, layer in enumerate(self._checked_layers()):
@@ -190,6 +194,8 @@ class Sequential(Module):
     def save(self, path: str | os.PathLike) -> None:
         """Write the architecture and the parameters to a JSON file, atomically
         (format: :mod:`micrograd_like.serialization`); read it with ``load_model``."""
+        from ..serialization import write_model_file
+
         write_model_file(path, self.describe())
 
     def to_torch(self) -> torch.nn.Sequential:
@@ -261,6 +267,8 @@ def save_model(model: Sequential, path: str | os.PathLike) -> None:
 def load_model(path: str | os.PathLike, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Sequential:
     """Read a model written by ``model.save(path)``; ValueError if the file is anything else,
     including a file larger than ``max_bytes`` (64 MB unless raised)."""
+    from ..serialization import read_model_file
+
     description = read_model_file(path, ACTIVATIONS, max_bytes=max_bytes)
     model = _build(description)
     model.load_state_dict(description.parameters)
