@@ -74,16 +74,9 @@ DATASETS: dict[str, DemoDataset] = {
 """The demo's data sets by name; every generator returns its rows in random order."""
 
 
-def check_samples(value: object) -> int:
-    return checks.count(value, "samples", MIN_SAMPLES)
-
-
-def check_positive(value: object, what: str = "the value") -> int:
-    return checks.count(value, what)
-
-
-def check_lr(value: object) -> float:
-    return checks.positive_number(value, "lr")
+def _optional(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``check``, letting None (the data set's own value) through."""
+    return lambda value: None if value is None else check(value)
 
 
 def check_hidden(value: object) -> tuple[int, ...]:
@@ -100,11 +93,11 @@ def check_dataset(value: object) -> str:
 
 CHECKS: dict[str, Callable[[Any], Any]] = {  # setting -> its check
     "dataset": check_dataset,
-    "samples": lambda value: None if value is None else check_samples(value),
-    "epochs": lambda value: None if value is None else check_positive(value, "epochs"),
-    "batch_size": lambda value: check_positive(value, "batch_size"),
-    "lr": lambda value: None if value is None else check_lr(value),
-    "hidden": lambda value: None if value is None else check_hidden(value),
+    "samples": _optional(lambda value: checks.count(value, "samples", MIN_SAMPLES)),
+    "epochs": _optional(lambda value: checks.count(value, "epochs")),
+    "batch_size": lambda value: checks.count(value, "batch_size"),
+    "lr": _optional(lambda value: checks.positive_number(value, "lr")),
+    "hidden": _optional(check_hidden),
     "seed": checks.seed,
     "overfitting": lambda value: checks.flag(value, "overfitting"),
     "timeout": lambda value: checks.positive_number(value, "timeout"),
