@@ -48,10 +48,12 @@ from .nn.layers import as_inputs
 from .viz import (
     DEFAULT_MAX_NODES,
     LAYOUT_LIMITS,
+    OP_SYMBOLS,
     check_graph_size,
     checked_label,
     checked_rankdir,
     pipe,
+    record_label,
 )
 
 __all__ = [
@@ -72,7 +74,7 @@ _MAX_TERMS_SHOWN = 8
 _FONT_SIZE = 14
 _LEGIBLE_PX = 10
 _FUNCTIONS = ("tanh", "exp", "log", "relu", "sigmoid", "sin", "cos")
-_OP_SYMBOLS = {"add": "+", "mul": "×", "pow": "**", "linear": "Σ w·x + b", "logsumexp": "log Σ exp"}
+_OP_SYMBOLS = {**OP_SYMBOLS, "mul": "×"}  # the page shows products as × (viz: *)
 
 # ---------------------------------------------------------------- the words, per language
 
@@ -425,8 +427,7 @@ def _dot_graph(walk: _Walk, rankdir: str) -> graphviz.Digraph:
             f"data {_fixed(node.data)}",
             f"grad {_fixed(walk.grads[node])}",
         ]
-        row = " | ".join(fields)
-        label = "{ " + row + " }" if rankdir in ("LR", "RL") else row
+        label = record_label(fields, rankdir)
         style = {"style": "dashed"} if node in walk.constants else {}
         dot.node(nid, label, shape="record", id=nid, **style)
         if node.parents:

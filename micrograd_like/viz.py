@@ -48,6 +48,7 @@ __all__ = [
     "GraphvizNotFoundError",
     "draw_dot",
     "LAYOUT_LIMITS",
+    "OP_SYMBOLS",
     "RANKDIRS",
     "check_graph_size",
     "checked_label",
@@ -55,6 +56,7 @@ __all__ = [
     "draw_network",
     "output_format",
     "pipe",
+    "record_label",
     "render",
     "to_dot",
 ]
@@ -73,7 +75,8 @@ LAYOUT_LIMITS = {"nslimit": "2", "nslimit1": "2"}
 _LAYOUT_POINTS_PER_NODE = 10
 _PICTURE_FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
 _DOT_SUFFIXES = (".dot", ".gv")
-_OP_SYMBOLS = {"add": "+", "mul": "*", "pow": "**", "linear": "Σ w·x + b", "logsumexp": "log Σ exp"}
+OP_SYMBOLS = {"add": "+", "mul": "*", "pow": "**", "linear": "Σ w·x + b", "logsumexp": "log Σ exp"}
+"""How pictures draw the built-in ops whose label is not their symbol."""
 
 _STYLE = {
     "parameter": {"style": "filled", "fillcolor": "#dbeafe", "color": "#1d4ed8"},
@@ -148,7 +151,7 @@ def _op_symbol(node: Value) -> str:
     rule = node.rule
     if rule is None:
         return ""
-    return _OP_SYMBOLS.get(rule.name, rule.label)
+    return OP_SYMBOLS.get(rule.name, rule.label)
 
 
 def _grad_fill(grad: float, largest: float) -> dict[str, str]:
@@ -175,6 +178,12 @@ def _value_label(node: Value, rankdir: str) -> str:
     fields = [f"data {_number(node.data)}", f"grad {_number(node.grad)}"]
     if node.label:
         fields.insert(0, checked_label(node.label))
+    return record_label(fields, rankdir)
+
+
+def record_label(fields: Sequence[str], rankdir: str) -> str:
+    """A value's box as a Graphviz record label: its fields side by side across the graph's
+    direction (stacked in a graph that runs left to right)."""
     row = " | ".join(fields)
     return "{ " + row + " }" if rankdir in ("LR", "RL") else row
 
