@@ -154,6 +154,16 @@ def test_importing_the_engine_loads_no_third_party_module() -> None:
     assert _run(code) == "[]"
 
 
+def test_importing_nn_loads_neither_training_nor_the_model_file_code() -> None:
+    code = (
+        "import sys\n"
+        "import micrograd_like.nn\n"
+        "print([m for m in ('micrograd_like.training', 'micrograd_like.serialization', "
+        "'dataclasses', 'tempfile', 'secrets') if m in sys.modules])"
+    )
+    assert _run(code) == "[]"
+
+
 def test_the_grad_command_does_not_import_numpy() -> None:
     code = (
         "import sys\n"

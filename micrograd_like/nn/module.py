@@ -5,8 +5,8 @@ Every Module names its parameters after the attributes that hold them
 that defines ``forward`` is callable (PyTorch's way); and every Module has Keras' training
 methods (``compile``, ``fit``, ``evaluate``, ``predict``, ``train_on_batch``). Those live
 in :mod:`micrograd_like.training`, a lower layer that knows models only as callables with
-``parameters()``; it is imported when first used, so importing ``micrograd_like.nn`` costs
-what the engine costs.
+``parameters()``; it is imported when first used, so importing ``micrograd_like.nn`` loads
+neither the training code nor numpy.
 """
 
 from __future__ import annotations
