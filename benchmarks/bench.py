@@ -46,6 +46,7 @@ class Settings:
     demo_repeats: int
     mnist_samples: int
     mnist_repeats: int
+    mnist_rounds: int
     digits_repeats: int
     digits_rounds: int
     startup_repeats: int
@@ -63,6 +64,7 @@ FULL = Settings(
     demo_repeats=3,
     mnist_samples=60_000,
     mnist_repeats=3,
+    mnist_rounds=2,
     digits_repeats=3,
     digits_rounds=4,
     startup_repeats=15,
@@ -79,6 +81,7 @@ QUICK = Settings(
     demo_repeats=1,
     mnist_samples=256,
     mnist_repeats=1,
+    mnist_rounds=1,
     digits_repeats=1,
     digits_rounds=1,
     startup_repeats=2,
@@ -100,7 +103,9 @@ def run(settings: Settings) -> list[Row]:
     training_rows = training_step.measure(
         parameters, data, settings.our_steps, demo_run, settings.training_rounds
     )
-    mnist_rows = mnist_epoch.measure(settings.mnist_samples, settings.mnist_repeats)
+    mnist_rows = mnist_epoch.measure(
+        settings.mnist_samples, settings.mnist_repeats, settings.mnist_rounds
+    )
     digits_rows = digits_race.measure(settings.digits_repeats, settings.digits_rounds)
     memory_rows = memory.measure(settings.chain_nodes, parameters, data)
     scaling_rows = scaling.measure(settings.scaling_sizes, settings.scaling_repeats)

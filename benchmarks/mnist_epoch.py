@@ -6,7 +6,8 @@ two engines' epoch losses can be compared). The network is 784 -> 128 relu -> 10
 with ``sparse_categorical_crossentropy`` (PyTorch: ``nn.CrossEntropyLoss``), batches of 128
 in a new random order every epoch, plain SGD, both starting from the same Glorot-uniform
 weights (zero biases). PyTorch runs in float64 on one thread. Each side runs ``repeats``
-one-epoch ``fit`` calls in one process and the table shows their median.
+one-epoch ``fit`` calls in a process, the sides taking turns for a few rounds, and the
+table shows the median of all a side's epochs.
 
 Also measured: recording the replay for this model, the first ``evaluate`` of one sample
 on a newly compiled model (almost all of it the recording).
@@ -14,10 +15,11 @@ on a newly compiled model (almost all of it the recording).
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
-from harness import Row, isolated, median, timed, with_memory
+from harness import Row, isolated, median, pooled, taking_turns, timed, with_memory
 
 INPUTS, HIDDEN, CLASSES = 784, 128, 10
 BATCH = 128
@@ -124,18 +126,25 @@ def recording(repeats: int) -> dict[str, Any]:
     return {"seconds": seconds}
 
 
-def measure(samples: int, repeats: int) -> list[Row]:
-    """Rows for the epoch against PyTorch, the epoch losses, and the recording time."""
-    mine = isolated("mnist_epoch", "ours", samples=samples, repeats=repeats)
-    reference = isolated("mnist_epoch", "theirs", samples=samples, repeats=repeats)
+def measure(samples: int, repeats: int, rounds: int) -> list[Row]:
+    """Rows for the epoch against PyTorch, the epoch losses, and the recording time. Each
+    side runs ``repeats`` epochs in a process, the two taking turns for ``rounds`` rounds;
+    the time is the median of all a side's epochs, the losses the first round's."""
+    jobs = {
+        side: partial(isolated, "mnist_epoch", side, samples=samples, repeats=repeats)
+        for side in ("ours", "theirs")
+    }
+    turns = taking_turns(jobs, rounds)
+    mine, reference = (pooled(turns[side], ("seconds",)) for side in ("ours", "theirs"))
+    first_loss, first_reference_loss = (turns[side][0]["losses"][0] for side in ("ours", "theirs"))
     record = isolated("mnist_epoch", "recording", repeats=repeats)
     t_mine, t_reference = median(mine["seconds"]), median(reference["seconds"])
     ratio = t_mine / t_reference
     shape = f"{samples} x 784 -> 128 relu -> 10, batch {BATCH}, SGD"
     return [
         Row(
-            f"MNIST-shaped epoch, fit vs PyTorch eager (s; median of {repeats}; {shape}; "
-            "float64, 1 thread)",
+            f"MNIST-shaped epoch, fit vs PyTorch eager (s; median of {repeats} x {rounds} "
+            f"alternating processes; {shape}; float64, 1 thread)",
             with_memory(f"{t_mine:.2f}", mine),
             with_memory(f"PyTorch: {t_reference:.2f}", reference),
             f"{ratio:.3g}x PyTorch's time",
@@ -144,8 +153,8 @@ def measure(samples: int, repeats: int) -> list[Row]:
         ),
         Row(
             "MNIST-shaped epoch losses (first epoch, same initial weights)",
-            f"{mine['losses'][0]:.4f}",
-            f"PyTorch: {reference['losses'][0]:.4f}",
+            f"{first_loss:.4f}",
+            f"PyTorch: {first_reference_loss:.4f}",
         ),
         Row(
             f"Recording the replay of 784 -> 128 -> 10 + crossentropy (s; median of {repeats})",
